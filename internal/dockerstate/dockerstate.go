@@ -1,0 +1,163 @@
+// Package dockerstate is the only package that talks to the Docker daemon.
+//
+// It keeps a cache of the actual containers and images: filled by one List at
+// start, kept current by the events stream, and checked by a periodic relist
+// because events can be missed (the ECS agent relies on events alone and so
+// never notices some removed containers, its issue #364). When the daemon goes
+// away and comes back it reconnects and resyncs fully. Every call to the
+// daemon carries a timeout.
+package dockerstate
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+)
+
+// Docker labels the ECS agent puts on task containers; they are how a
+// container is mapped back to its task after a restart. The ECS agent defines
+// them in agent/dockerclient/dockerapi (labelPrefix "com.amazonaws.ecs.").
+const (
+	LabelTaskARN        = "com.amazonaws.ecs.task-arn"
+	LabelContainerName  = "com.amazonaws.ecs.container-name"
+	LabelTaskDefFamily  = "com.amazonaws.ecs.task-definition-family"
+	LabelTaskDefVersion = "com.amazonaws.ecs.task-definition-version"
+	LabelCluster        = "com.amazonaws.ecs.cluster"
+)
+
+// Container states as Docker reports them.
+const (
+	StateCreated    = "created"
+	StateRunning    = "running"
+	StateRestarting = "restarting"
+	StatePaused     = "paused"
+	StateExited     = "exited"
+	StateDead       = "dead"
+	StateRemoving   = "removing"
+)
+
+// ErrNotFound is returned (wrapped) when a container, image or volume does
+// not exist.
+var ErrNotFound = errors.New("not found in docker")
+
+// Container is what the cache knows of one container, from inspect.
+type Container struct {
+	ID      string
+	Name    string // without the leading slash
+	Image   string // as created
+	ImageID string
+	Labels  map[string]string
+	// State is one of the State* constants.
+	State      string
+	ExitCode   int
+	OOMKilled  bool
+	Error      string
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// Health is "", "starting", "healthy" or "unhealthy".
+	Health       string
+	HealthOutput string
+	StopSignal   string
+	Ports        []PortBinding
+}
+
+// TaskARN is the task the container belongs to, from its labels.
+func (c *Container) TaskARN() string { return c.Labels[LabelTaskARN] }
+
+// ContainerName is the task's name for the container, from its labels.
+func (c *Container) ContainerName() string { return c.Labels[LabelContainerName] }
+
+// PortBinding is one published port.
+type PortBinding struct {
+	ContainerPort int32
+	HostPort      int32
+	Protocol      string
+	HostIP        string
+}
+
+// Image is what the cache knows of one local image.
+type Image struct {
+	ID       string
+	RepoTags []string
+	Size     int64
+	Created  time.Time
+}
+
+// CreateConfig is everything needed to create a container.
+type CreateConfig struct {
+	Name       string
+	Config     *container.Config
+	HostConfig *container.HostConfig
+	Network    *network.NetworkingConfig
+}
+
+// PullAuth is registry credentials for one pull; empty means anonymous.
+type PullAuth struct {
+	Username      string
+	Password      string
+	Email         string
+	ServerAddress string
+	IdentityToken string
+}
+
+// ChangeKind says what happened to a container.
+type ChangeKind string
+
+// Changes a subscriber is told about.
+const (
+	ContainerChanged ChangeKind = "changed"
+	ContainerRemoved ChangeKind = "removed"
+	ImageChanged     ChangeKind = "image"
+	// Resynced follows a full relist, e.g. after the daemon came back:
+	// subscribers should look at everything again.
+	Resynced ChangeKind = "resynced"
+)
+
+// Change tells a subscriber that the cache changed. Container is the new state
+// (the last known one for ContainerRemoved); it is nil for Resynced and
+// ImageChanged (which sets ImageRef to the reference or id involved).
+type Change struct {
+	Kind      ChangeKind
+	Container *Container
+	ImageRef  string
+}
+
+// Client is the Docker daemon as the controllers see it.
+type Client interface {
+	// Synced reports whether the first List has filled the cache.
+	Synced() bool
+	// Containers returns every cached container.
+	Containers() []Container
+	// Container returns the cached container with the id.
+	Container(id string) (Container, bool)
+	// TaskContainers returns the cached containers labelled with the task ARN.
+	TaskContainers(taskARN string) []Container
+	// ImagePresent reports whether the image reference resolves locally, and
+	// its id.
+	ImagePresent(ctx context.Context, ref string) (Image, bool, error)
+
+	// CreateContainer creates a container and puts it in the cache before it
+	// returns, so a caller never misses its own container.
+	CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error)
+	StartContainer(ctx context.Context, id string) error
+	// SignalContainer sends a signal ("SIGTERM", "SIGKILL", …).
+	SignalContainer(ctx context.Context, id, signal string) error
+	RemoveContainer(ctx context.Context, id string, removeVolumes bool) error
+	// InspectContainer asks the daemon and refreshes the cache.
+	InspectContainer(ctx context.Context, id string) (Container, error)
+
+	// PullImage pulls ref; progress, when not nil, is called with bytes done
+	// and total as layers download.
+	PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error
+	// EnsureVolume creates the named volume unless it exists.
+	EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error
+	RemoveVolume(ctx context.Context, name string) error
+
+	// Subscribe calls fn after every cache change, until cancel is called.
+	// fn must not block.
+	Subscribe(fn func(Change)) (cancel func())
+}

@@ -1,0 +1,82 @@
+// Package store keeps the agent's objects (api/v1) durably in a bbolt file.
+//
+// Every object is stored as JSON under its kind's bucket, keyed by name, with
+// a resource version taken from one counter for the whole file. Writes check
+// the resource version the caller read (optimistic concurrency), and every
+// write that returned nil has been fsynced: it survives kill -9.
+package store
+
+import (
+	"context"
+	"errors"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Object is what the store holds: any api/v1 root object.
+type Object interface {
+	metav1.Object
+	runtime.Object
+}
+
+// ObjectList is an api/v1 list type (TaskList, ImageList, …).
+type ObjectList interface {
+	metav1.ListInterface
+	runtime.Object
+}
+
+// Errors the store returns; check them with errors.Is.
+var (
+	ErrNotFound      = errors.New("object not found")
+	ErrAlreadyExists = errors.New("object already exists")
+	// ErrConflict means the object changed since the caller read it: read it
+	// again and retry.
+	ErrConflict = errors.New("object was modified since it was read")
+	ErrClosed   = errors.New("store is closed")
+)
+
+// EventType says what happened to an object.
+type EventType string
+
+// Watch event types.
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+)
+
+// Event tells a watcher that an object changed. Object is the object after
+// the change (before it, for Deleted); the watcher must not modify it.
+type Event struct {
+	Type   EventType
+	Kind   string
+	Name   string
+	Object Object
+}
+
+// Store is the object store. Kinds are the Go type names of api/v1 root
+// objects ("Task", "Image", "PortAllocation", …), derived from the value
+// passed in.
+type Store interface {
+	// Get reads the named object into obj.
+	Get(ctx context.Context, name string, obj Object) error
+	// List reads every object of the list's kind into list.
+	List(ctx context.Context, list ObjectList) error
+	// Create stores a new object, setting its resource version and creation
+	// timestamp. ErrAlreadyExists if the name is taken.
+	Create(ctx context.Context, obj Object) error
+	// Update replaces an object whose resource version is still obj's,
+	// setting the new one into obj. ErrConflict otherwise; ErrNotFound if it
+	// is gone. An update that changes nothing writes nothing.
+	Update(ctx context.Context, obj Object) error
+	// Delete removes the object; if obj carries a resource version it must
+	// still be current (ErrConflict otherwise).
+	Delete(ctx context.Context, obj Object) error
+	// Watch calls fn after every committed change to objects of kind (every
+	// kind when kind is ""), in commit order, until cancel is called. fn runs
+	// on the writer's goroutine and must not block or call the store.
+	Watch(kind string, fn func(Event)) (cancel func())
+	// Close releases the file.
+	Close() error
+}
