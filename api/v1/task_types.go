@@ -281,6 +281,7 @@ type ContainerStatus struct {
 	// after the stop timeout, even across agent restarts.
 	StopRequestedAt *metav1.MicroTime `json:"stopRequestedAt,omitempty"`
 	RestartCount    int32             `json:"restartCount,omitempty"`
+	LastRestartAt   *metav1.MicroTime `json:"lastRestartAt,omitempty"`
 
 	// ReportedStatus is the last container status the control plane acknowledged.
 	ReportedStatus TaskStatusName `json:"reportedStatus,omitempty"`

@@ -1,0 +1,158 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+)
+
+type depState int
+
+const (
+	depWaiting depState = iota
+	depMet
+	depFailed
+)
+
+// startOrder lists container indexes so that every container comes after the
+// containers it depends on (dependsOn and volumesFrom). A cycle is an error
+// naming the containers in it.
+func startOrder(spec *apiv1.TaskSpec) ([]int, error) {
+	index := map[string]int{}
+	for i, c := range spec.Containers {
+		index[c.Name] = i
+	}
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make([]int, len(spec.Containers))
+	var order []int
+	var path []string
+	var visit func(i int) error
+	visit = func(i int) error {
+		switch state[i] {
+		case done:
+			return nil
+		case visiting:
+			return fmt.Errorf("dependsOn cycle: %s -> %s", strings.Join(path, " -> "), spec.Containers[i].Name)
+		}
+		state[i] = visiting
+		path = append(path, spec.Containers[i].Name)
+		for _, dep := range prerequisites(&spec.Containers[i]) {
+			j, ok := index[dep]
+			if !ok {
+				return fmt.Errorf("container %s depends on unknown container %s", spec.Containers[i].Name, dep)
+			}
+			if err := visit(j); err != nil {
+				return err
+			}
+		}
+		path = path[:len(path)-1]
+		state[i] = done
+		order = append(order, i)
+		return nil
+	}
+	for i := range spec.Containers {
+		if err := visit(i); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+// prerequisites are the containers that must exist before c is created.
+func prerequisites(c *apiv1.ContainerSpec) []string {
+	var names []string
+	for _, d := range c.DependsOn {
+		names = append(names, d.ContainerName)
+	}
+	for _, v := range c.VolumesFrom {
+		names = append(names, v.SourceContainer)
+	}
+	return names
+}
+
+// dependenciesCreated reports whether every container c depends on exists (or
+// has already come and gone), which is when c itself may be created: a
+// volumesFrom source must exist before its consumer.
+func (t *taskRun) dependenciesCreated(c *apiv1.ContainerSpec) bool {
+	for _, name := range prerequisites(c) {
+		ds := t.task.Status.ContainerStatusFor(name)
+		if ds == nil || ds.KnownStatus == apiv1.StatusNone || ds.KnownStatus == apiv1.StatusPulled {
+			return false
+		}
+	}
+	return true
+}
+
+// dependencies says whether c's dependsOn conditions hold, can still come to
+// hold, or never will; the string names what is awaited or what failed.
+func (t *taskRun) dependencies(c *apiv1.ContainerSpec) (depState, string) {
+	for _, d := range c.DependsOn {
+		ds := t.task.Status.ContainerStatusFor(d.ContainerName)
+		state, why := condition(d, ds)
+		if state != depMet {
+			return state, why
+		}
+	}
+	return depMet, ""
+}
+
+// condition evaluates one dependsOn entry against the dependency's status,
+// with the meanings ECS gives the conditions.
+func condition(d apiv1.ContainerDependency, ds *apiv1.ContainerStatus) (depState, string) {
+	name := d.ContainerName
+	stopped := ds.KnownStatus == apiv1.StatusStopped
+	ran := ds.StartedAt != nil
+	exited := stopped && ds.ExitCode != nil
+	waiting := fmt.Sprintf("container %s to reach condition %s", name, d.Condition)
+	switch d.Condition {
+	case apiv1.ConditionCreate:
+		if ds.DockerID != "" {
+			return depMet, ""
+		}
+		if stopped {
+			return depFailed, fmt.Sprintf("container %s was never created (condition CREATE): %s", name, ds.Reason)
+		}
+	case apiv1.ConditionStart:
+		if ran {
+			return depMet, ""
+		}
+		if stopped {
+			return depFailed, fmt.Sprintf("container %s never started (condition START): %s", name, ds.Reason)
+		}
+	case apiv1.ConditionComplete:
+		if exited {
+			return depMet, ""
+		}
+		if stopped {
+			return depFailed, fmt.Sprintf("container %s never ran (condition COMPLETE): %s", name, ds.Reason)
+		}
+	case apiv1.ConditionSuccess:
+		if exited && *ds.ExitCode == 0 {
+			return depMet, ""
+		}
+		if exited {
+			return depFailed, fmt.Sprintf("container %s exited with code %d (condition SUCCESS)", name, *ds.ExitCode)
+		}
+		if stopped {
+			return depFailed, fmt.Sprintf("container %s never ran (condition SUCCESS): %s", name, ds.Reason)
+		}
+	case apiv1.ConditionHealthy:
+		if ds.Health != nil && ds.Health.Status == apiv1.HealthHealthy {
+			return depMet, ""
+		}
+		if ds.Health != nil && ds.Health.Status == apiv1.HealthUnhealthy {
+			return depFailed, fmt.Sprintf("container %s is UNHEALTHY (condition HEALTHY)", name)
+		}
+		if stopped {
+			return depFailed, fmt.Sprintf("container %s stopped before it was healthy (condition HEALTHY)", name)
+		}
+	default:
+		return depFailed, fmt.Sprintf("unknown dependsOn condition %q for container %s", d.Condition, name)
+	}
+	return depWaiting, waiting
+}

@@ -1,0 +1,147 @@
+package controllers
+
+import (
+	"fmt"
+	"sort"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+)
+
+// Reasons the agent gives for a container's stop; ECS's wording where ECS
+// has one.
+const (
+	reasonEssentialExited   = "Essential container in task exited"
+	reasonRemovedBehindBack = "DockerStateError: container %s was removed outside the agent"
+)
+
+// observe brings every container's status up to date with the Docker cache.
+// A container is found by the id recorded in the status or, failing that, by
+// the ECS labels: that is how a container created just before a crash, whose
+// id never reached the store, is adopted instead of created twice.
+func (t *taskRun) observe() {
+	byName := map[string][]dockerstate.Container{}
+	for _, c := range t.r.Docker.TaskContainers(t.task.Spec.Arn) {
+		byName[c.ContainerName()] = append(byName[c.ContainerName()], c)
+	}
+	st := &t.task.Status
+	for _, spec := range t.task.Spec.Containers {
+		cs := st.ContainerStatusFor(spec.Name)
+		if cs == nil {
+			st.Containers = append(st.Containers, apiv1.ContainerStatus{Name: spec.Name, KnownStatus: apiv1.StatusNone})
+			cs = &st.Containers[len(st.Containers)-1]
+		}
+		dc, ok := t.findContainer(cs, byName[spec.Name])
+		if ok {
+			t.applyDocker(cs, &dc)
+			continue
+		}
+		if cs.DockerID != "" && cs.KnownStatus != apiv1.StatusStopped {
+			cs.KnownStatus = apiv1.StatusStopped
+			cs.Reason = fmt.Sprintf(reasonRemovedBehindBack, cs.DockerName)
+			cs.FinishedAt = microTime(t.now)
+			t.log.Info("container removed outside the agent", "container", spec.Name, "dockerId", cs.DockerID)
+			t.event(apiv1.EventWarning, "ContainerRemoved", "container %s (%s) was removed outside the agent", spec.Name, short(cs.DockerID))
+		}
+	}
+}
+
+// findContainer picks the Docker container backing a status entry. If a crash
+// ever left two containers for one definition, the one already recorded wins,
+// else the oldest; the others are left for cleanup, never started.
+func (t *taskRun) findContainer(cs *apiv1.ContainerStatus, candidates []dockerstate.Container) (dockerstate.Container, bool) {
+	if cs.DockerID != "" {
+		if dc, ok := t.r.Docker.Container(cs.DockerID); ok {
+			return dc, true
+		}
+		return dockerstate.Container{}, false
+	}
+	if len(candidates) == 0 {
+		return dockerstate.Container{}, false
+	}
+	sort.Slice(candidates, func(i, j int) bool { return candidates[i].CreatedAt.Before(candidates[j].CreatedAt) })
+	if len(candidates) > 1 {
+		t.log.Info("more than one container for one definition; adopting the oldest", "container", cs.Name, "count", len(candidates))
+	}
+	return candidates[0], true
+}
+
+// applyDocker copies what Docker says of a container into its status.
+func (t *taskRun) applyDocker(cs *apiv1.ContainerStatus, dc *dockerstate.Container) {
+	cs.DockerID = dc.ID
+	cs.DockerName = dc.Name
+	cs.ImageID = dc.ImageID
+	if cs.CreatedAt == nil && !dc.CreatedAt.IsZero() {
+		cs.CreatedAt = microTime(dc.CreatedAt)
+	}
+	if !dc.StartedAt.IsZero() && (cs.StartedAt == nil || cs.StartedAt.Time.Before(dc.StartedAt)) {
+		cs.StartedAt = microTime(dc.StartedAt)
+	}
+	if len(dc.Ports) > 0 {
+		cs.Ports = cs.Ports[:0]
+		for _, p := range dc.Ports {
+			cs.Ports = append(cs.Ports, apiv1.PortBinding{ContainerPort: p.ContainerPort, HostPort: p.HostPort, Protocol: p.Protocol, BindIP: p.HostIP})
+		}
+	}
+	if dc.Health != "" {
+		t.applyHealth(cs, dc)
+	}
+	switch dc.State {
+	case dockerstate.StateCreated:
+		if cs.KnownStatus != apiv1.StatusStopped {
+			cs.KnownStatus = apiv1.StatusCreated
+		}
+	case dockerstate.StateRunning, dockerstate.StateRestarting, dockerstate.StatePaused:
+		cs.KnownStatus = apiv1.StatusRunning
+		cs.ExitCode = nil
+		cs.FinishedAt = nil
+	case dockerstate.StateExited, dockerstate.StateDead, dockerstate.StateRemoving:
+		t.applyExit(cs, dc)
+	}
+}
+
+func (t *taskRun) applyExit(cs *apiv1.ContainerStatus, dc *dockerstate.Container) {
+	if cs.KnownStatus == apiv1.StatusStopped && cs.ExitCode != nil {
+		return
+	}
+	code := int32(dc.ExitCode)
+	cs.ExitCode = &code
+	cs.KnownStatus = apiv1.StatusStopped
+	if !dc.FinishedAt.IsZero() {
+		cs.FinishedAt = microTime(dc.FinishedAt)
+	} else {
+		cs.FinishedAt = microTime(t.now)
+	}
+	switch {
+	case dc.OOMKilled:
+		cs.Reason = "OutOfMemoryError: Container killed due to memory usage"
+	case dc.Error != "":
+		cs.Reason = dc.Error
+	}
+	t.log.V(1).Info("container exited", "container", cs.Name, "exitCode", code)
+	t.event(apiv1.EventNormal, "ContainerExited", "container %s exited with code %d", cs.Name, code)
+}
+
+func (t *taskRun) applyHealth(cs *apiv1.ContainerStatus, dc *dockerstate.Container) {
+	status := apiv1.HealthUnknown
+	switch dc.Health {
+	case "healthy":
+		status = apiv1.HealthHealthy
+	case "unhealthy":
+		status = apiv1.HealthUnhealthy
+	}
+	if cs.Health != nil && cs.Health.Status == status {
+		return
+	}
+	cs.Health = &apiv1.HealthStatus{Status: status, Output: dc.HealthOutput, Since: microTime(t.now)}
+	if status != apiv1.HealthUnknown {
+		t.event(apiv1.EventNormal, "Health", "container %s is %s", cs.Name, status)
+	}
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

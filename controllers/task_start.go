@@ -1,0 +1,249 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+	"github.com/ecs-agent/ecs-agent/internal/ports"
+)
+
+// progress moves a task that should run one step further: it handles exits
+// (restart in place, or stop the task when an essential container is gone),
+// then creates and starts containers whose dependencies allow it.
+func (t *taskRun) progress(ctx context.Context) (reconcile.Result, error) {
+	if reason := t.refusal(); reason != "" {
+		t.stopTask(reason)
+		return t.stop(ctx)
+	}
+	var after wakeup
+	if err := t.handleExits(ctx, &after); err != nil {
+		return reconcile.Result{}, err
+	}
+	if t.stopping() {
+		return t.stop(ctx)
+	}
+	order, err := startOrder(&t.task.Spec)
+	if err != nil {
+		t.stopTask(err.Error())
+		return t.stop(ctx)
+	}
+	if err := t.ensureVolumes(ctx); err != nil {
+		return reconcile.Result{}, err
+	}
+	for _, i := range order {
+		c := &t.task.Spec.Containers[i]
+		if err := t.advance(ctx, c, &after); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	if t.stopping() {
+		return t.stop(ctx)
+	}
+	return reconcile.Result{RequeueAfter: after.d}, nil
+}
+
+// wakeup keeps the earliest time a pass must look at the task again.
+type wakeup struct{ d time.Duration }
+
+func (w *wakeup) at(d time.Duration) {
+	if d <= 0 {
+		d = time.Millisecond
+	}
+	if w.d == 0 || d < w.d {
+		w.d = d
+	}
+}
+
+// refusal is why this agent will not run the task at all, or "".
+func (t *taskRun) refusal() string {
+	if t.task.Spec.DefinitionError != "" {
+		return t.task.Spec.DefinitionError
+	}
+	for _, c := range t.task.Spec.Containers {
+		if c.Privileged && t.r.Opts.DisablePrivileged {
+			return fmt.Sprintf("CannotCreateContainerError: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", c.Name)
+		}
+		if lc := c.LogConfiguration; lc != nil && len(t.r.Opts.LoggingDrivers) > 0 && !slices.Contains(t.r.Opts.LoggingDrivers, lc.LogDriver) {
+			return fmt.Sprintf("CannotCreateContainerError: container %s uses log driver %q, which is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", c.Name, lc.LogDriver, t.r.Opts.LoggingDrivers)
+		}
+	}
+	switch t.task.Spec.NetworkMode {
+	case "", apiv1.NetworkModeBridge, apiv1.NetworkModeHost, apiv1.NetworkModeNone:
+		return ""
+	}
+	return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", t.task.Spec.NetworkMode)
+}
+
+// handleExits restarts exited containers whose restart policy allows it, and
+// stops the task when an essential container is gone for good.
+func (t *taskRun) handleExits(ctx context.Context, after *wakeup) error {
+	for i := range t.task.Spec.Containers {
+		c := &t.task.Spec.Containers[i]
+		cs := t.task.Status.ContainerStatusFor(c.Name)
+		if cs.KnownStatus != apiv1.StatusStopped {
+			continue
+		}
+		if cs.StartedAt != nil && cs.DockerID != "" {
+			restarted, err := t.maybeRestart(ctx, c, cs, after)
+			if err != nil || restarted {
+				return err
+			}
+		}
+		if c.Essential {
+			reason := reasonEssentialExited
+			if cs.StartedAt == nil && cs.Reason != "" {
+				reason = cs.Reason
+			}
+			t.stopTask(reason)
+		}
+	}
+	return nil
+}
+
+// maybeRestart restarts an exited container in place when its restart policy
+// says so, as the ECS agent does: not for an ignored exit code, and not
+// before the container has run for restartAttemptPeriod since its last
+// (re)start.
+func (t *taskRun) maybeRestart(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, after *wakeup) (bool, error) {
+	rp := c.RestartPolicy
+	if rp == nil || !rp.Enabled || cs.ExitCode == nil || slices.Contains(rp.IgnoredExitCodes, *cs.ExitCode) {
+		return false, nil
+	}
+	period := time.Duration(rp.RestartAttemptPeriod) * time.Second
+	if period == 0 {
+		period = 300 * time.Second
+	}
+	ref := cs.StartedAt
+	if cs.LastRestartAt != nil {
+		ref = cs.LastRestartAt
+	}
+	if cs.FinishedAt != nil && cs.FinishedAt.Sub(ref.Time) < period {
+		return false, nil
+	}
+	if err := t.r.Docker.StartContainer(ctx, cs.DockerID); err != nil {
+		if dockerstate.IsTransient(err) {
+			return false, fmt.Errorf("restart container %s of task %s: %w", c.Name, t.task.Name, err)
+		}
+		cs.Reason = fmt.Sprintf("CannotStartContainerError: restart: %v", err)
+		return false, nil
+	}
+	cs.RestartCount++
+	cs.LastRestartAt = microTime(t.now)
+	cs.KnownStatus = apiv1.StatusRunning
+	cs.ExitCode = nil
+	cs.FinishedAt = nil
+	t.refresh(ctx, cs)
+	t.event(apiv1.EventNormal, "Restarted", "container %s restarted by its restart policy (restart %d)", c.Name, cs.RestartCount)
+	after.at(time.Second)
+	return true, nil
+}
+
+// advance creates or starts one container if it is its turn.
+func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wakeup) error {
+	cs := t.task.Status.ContainerStatusFor(c.Name)
+	switch cs.KnownStatus {
+	case apiv1.StatusNone, apiv1.StatusPulled:
+		if !t.dependenciesCreated(c) {
+			return nil
+		}
+		ready, err := t.ensureImage(ctx, c, cs)
+		if err != nil || !ready {
+			return err
+		}
+		return t.create(ctx, c, cs)
+	case apiv1.StatusCreated:
+		switch state, why := t.dependencies(c); state {
+		case depMet:
+			return t.start(ctx, c, cs)
+		case depFailed:
+			t.failContainer(c, cs, "DependencyError: "+why)
+		default:
+			t.checkStartTimeout(c, cs, why, after)
+		}
+	}
+	return nil
+}
+
+// checkStartTimeout gives up on a container whose dependencies did not
+// resolve within its startTimeout.
+func (t *taskRun) checkStartTimeout(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, waitingFor string, after *wakeup) {
+	if c.StartTimeout == nil || cs.CreatedAt == nil {
+		return
+	}
+	limit := time.Duration(*c.StartTimeout) * time.Second
+	waited := since(t.now, cs.CreatedAt)
+	if waited >= limit {
+		t.failContainer(c, cs, fmt.Sprintf("DependencyError: timed out after %s waiting for %s", limit, waitingFor))
+		return
+	}
+	after.at(limit - waited)
+}
+
+// failContainer marks a container that can never start; an essential one
+// takes the task down with it.
+func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, reason string) {
+	cs.KnownStatus = apiv1.StatusStopped
+	cs.Reason = reason
+	cs.FinishedAt = microTime(t.now)
+	t.log.Info("container cannot start", "container", c.Name, "reason", reason)
+	t.event(apiv1.EventWarning, "ContainerFailed", "container %s: %s", c.Name, reason)
+	if c.Essential {
+		t.stopTask(reason)
+	}
+}
+
+func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) error {
+	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
+	if errors.Is(err, ports.ErrUnavailable) {
+		t.failContainer(c, cs, "CannotCreateContainerError: "+err.Error())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
+	}
+	cfg := t.containerConfig(c, bindings)
+	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
+	if err != nil {
+		if dockerstate.IsTransient(err) {
+			return fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
+		}
+		t.failContainer(c, cs, fmt.Sprintf("CannotCreateContainerError: %v", err))
+		return nil
+	}
+	cs.Ports = bindings
+	t.applyDocker(cs, &dc)
+	t.event(apiv1.EventNormal, "Created", "created container %s (%s)", c.Name, short(dc.ID))
+	return nil
+}
+
+func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) error {
+	if err := t.r.Docker.StartContainer(ctx, cs.DockerID); err != nil {
+		if dockerstate.IsTransient(err) {
+			return fmt.Errorf("start container %s of task %s: %w", c.Name, t.task.Name, err)
+		}
+		t.failContainer(c, cs, fmt.Sprintf("CannotStartContainerError: %v", err))
+		return nil
+	}
+	t.refresh(ctx, cs)
+	t.event(apiv1.EventNormal, "Started", "started container %s", c.Name)
+	return nil
+}
+
+// refresh re-reads a container the pass just changed, so that the status
+// written at the end of the pass already shows it (and its host ports).
+func (t *taskRun) refresh(ctx context.Context, cs *apiv1.ContainerStatus) {
+	dc, err := t.r.Docker.InspectContainer(ctx, cs.DockerID)
+	if err != nil {
+		// The Docker event for the change requeues the task anyway.
+		t.log.V(1).Info("inspect after change failed", "container", cs.Name, "error", err.Error())
+		return
+	}
+	t.applyDocker(cs, &dc)
+}

@@ -1,0 +1,167 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// stop brings every container down in reverse dependency order: a container
+// gets its stop signal once every container depending on it has stopped, and
+// SIGKILL when its stop timeout has passed. The times live in the status, so
+// a restarted agent keeps the same deadlines.
+func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
+	if t.task.Status.StoppingReason == "" {
+		t.stopTask(t.desiredStopReason())
+	}
+	var after wakeup
+	running := 0
+	for i := range t.task.Spec.Containers {
+		c := &t.task.Spec.Containers[i]
+		cs := t.task.Status.ContainerStatusFor(c.Name)
+		switch cs.KnownStatus {
+		case apiv1.StatusStopped:
+			continue
+		case apiv1.StatusRunning:
+			running++
+			if t.hasRunningDependents(c.Name) {
+				continue
+			}
+			if err := t.signal(ctx, c, cs, &after); err != nil {
+				return reconcile.Result{}, err
+			}
+		default:
+			// Never started: nothing to signal; its container, if any,
+			// goes at cleanup.
+			cs.KnownStatus = apiv1.StatusStopped
+			if cs.Reason == "" {
+				cs.Reason = "task stopped before the container started"
+			}
+		}
+	}
+	if running > 0 {
+		return reconcile.Result{RequeueAfter: after.d}, nil
+	}
+	st := &t.task.Status
+	st.KnownStatus = apiv1.StatusStopped
+	st.StoppedReason = st.StoppingReason
+	st.StoppedAt = microTime(t.now)
+	st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
+	t.log.Info("task stopped", "reason", st.StoppedReason)
+	t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
+	return reconcile.Result{RequeueAfter: t.r.Opts.CleanupWait}, nil
+}
+
+func (t *taskRun) desiredStopReason() string {
+	if t.task.Spec.Source == apiv1.SourceStatic {
+		return fmt.Sprintf("Task stopped: static task file %s was removed or changed", t.task.Spec.SourceRef)
+	}
+	return "Task stopped by the control plane"
+}
+
+// hasRunningDependents reports whether a running container depends on name.
+func (t *taskRun) hasRunningDependents(name string) bool {
+	for _, c := range t.task.Spec.Containers {
+		for _, p := range prerequisites(&c) {
+			if p == name && t.task.Status.ContainerStatusFor(c.Name).KnownStatus == apiv1.StatusRunning {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// signal sends the container its stop signal once, then SIGKILL after the
+// stop timeout.
+func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, after *wakeup) error {
+	timeout := t.r.Opts.StopTimeout
+	if c.StopTimeout != nil {
+		timeout = time.Duration(*c.StopTimeout) * time.Second
+	}
+	sig := "SIGTERM"
+	if dc, ok := t.r.Docker.Container(cs.DockerID); ok && dc.StopSignal != "" {
+		sig = dc.StopSignal
+	}
+	if cs.StopRequestedAt != nil {
+		waited := since(t.now, cs.StopRequestedAt)
+		if waited < timeout {
+			after.at(timeout - waited)
+			return nil
+		}
+		sig = "SIGKILL"
+	}
+	err := t.r.Docker.SignalContainer(ctx, cs.DockerID, sig)
+	switch {
+	case err == nil, errors.Is(err, dockerstate.ErrNotFound):
+		// A container already gone shows up as removed on the next pass.
+	case dockerstate.IsTransient(err):
+		return fmt.Errorf("send %s to container %s of task %s: %w", sig, c.Name, t.task.Name, err)
+	default:
+		// Most likely it stopped between our look and the signal; its exit
+		// event requeues the task.
+		t.log.V(1).Info("signal refused", "container", c.Name, "signal", sig, "error", err.Error())
+	}
+	if cs.StopRequestedAt == nil {
+		cs.StopRequestedAt = microTime(t.now)
+		t.event(apiv1.EventNormal, "Stopping", "sent %s to container %s (SIGKILL after %s)", sig, c.Name, timeout)
+		after.at(timeout)
+	} else {
+		t.event(apiv1.EventWarning, "Killed", "container %s did not stop within %s; sent SIGKILL", c.Name, timeout)
+		after.at(time.Second)
+	}
+	return nil
+}
+
+// cleanup removes a stopped task's containers and task-scoped volumes once
+// ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION has passed, then the task itself.
+// Its port allocations go with it (the ports reconciler sees the task gone).
+func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
+	st := &t.task.Status
+	if st.CleanupAt == nil {
+		st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
+	}
+	if wait := st.CleanupAt.Sub(t.now); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	ids := map[string]bool{}
+	for _, cs := range st.Containers {
+		if cs.DockerID != "" {
+			ids[cs.DockerID] = true
+		}
+	}
+	// Also any container carrying the task's labels that the status never
+	// recorded (a duplicate left by a crash).
+	for _, dc := range t.r.Docker.TaskContainers(t.task.Spec.Arn) {
+		ids[dc.ID] = true
+	}
+	for id := range ids {
+		if err := t.r.Docker.RemoveContainer(ctx, id, true); err != nil && !errors.Is(err, dockerstate.ErrNotFound) {
+			return reconcile.Result{}, fmt.Errorf("remove container %s of task %s: %w", short(id), t.task.Name, err)
+		}
+	}
+	for i := range t.task.Spec.Volumes {
+		name, dv := t.dockerVolume(&t.task.Spec.Volumes[i])
+		if name == "" || (dv != nil && dv.Scope == "shared") {
+			continue
+		}
+		if err := t.r.Docker.RemoveVolume(ctx, name); err != nil && !errors.Is(err, dockerstate.ErrNotFound) {
+			return reconcile.Result{}, fmt.Errorf("remove volume %s of task %s: %w", name, t.task.Name, err)
+		}
+	}
+	if err := t.r.Store.Delete(ctx, t.task); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return reconcile.Result{}, fmt.Errorf("delete task %s: %w", t.task.Name, err)
+	}
+	t.deleted = true
+	t.log.Info("task cleaned up")
+	if f, ok := t.r.Events.(interface{ Forget(kind, name string) }); ok {
+		f.Forget("Task", t.task.Name)
+	}
+	return reconcile.Result{}, nil
+}
