@@ -14,7 +14,7 @@ import (
 	_ "go.uber.org/zap"
 	_ "k8s.io/cli-runtime/pkg/printers"
 	_ "sigs.k8s.io/controller-runtime/pkg/controller"
-	_ "sigs.k8s.io/controller-runtime/pkg/source"
 	_ "sigs.k8s.io/controller-runtime/pkg/metrics"
+	_ "sigs.k8s.io/controller-runtime/pkg/source"
 	_ "sigs.k8s.io/yaml"
 )
