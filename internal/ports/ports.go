@@ -52,6 +52,10 @@ type Allocator struct {
 // cannot have: retrying will not help until the holder lets it go.
 var ErrUnavailable = errors.New("host port unavailable")
 
+// ErrPending is wrapped by errors that mean the port will be free soon: its
+// holder is stopping. Retry later.
+var ErrPending = errors.New("host port still held")
+
 // New returns an Allocator over the store.
 func New(s store.Store, opts Options) *Allocator {
 	if opts.CanBind == nil {
@@ -120,15 +124,10 @@ func (a *Allocator) allocateStatic(ctx context.Context, pa *apiv1.PortAllocation
 	pa.Name = apiv1.PortAllocationName(pa.Spec.Protocol, pa.Spec.HostPort)
 	err := a.store.Create(ctx, pa)
 	if errors.Is(err, store.ErrAlreadyExists) {
-		var holder apiv1.PortAllocation
-		if gerr := a.store.Get(ctx, pa.Name, &holder); gerr == nil {
-			return fmt.Errorf("%w: host port %d/%s is held by task %s container %s",
-				ErrUnavailable, pa.Spec.HostPort, pa.Spec.Protocol, holder.Spec.Task, holder.Spec.Container)
-		}
-		return fmt.Errorf("%w: host port %d/%s is held by another task", ErrUnavailable, pa.Spec.HostPort, pa.Spec.Protocol)
+		err = a.takeOver(ctx, pa)
 	}
 	if err != nil {
-		return fmt.Errorf("allocate host port %d/%s: %w", pa.Spec.HostPort, pa.Spec.Protocol, err)
+		return err
 	}
 	// Checked after the allocation is recorded so that a port our own task
 	// is already bound to (an adopted container) is not refused; a failed
@@ -138,6 +137,36 @@ func (a *Allocator) allocateStatic(ctx context.Context, pa *apiv1.PortAllocation
 		return fmt.Errorf("%w: host port %d/%s is in use on this host: %v", ErrUnavailable, pa.Spec.HostPort, pa.Spec.Protocol, err)
 	}
 	return nil
+}
+
+// takeOver decides what to do about a static port another task holds. A
+// holder that is stopping will let go soon (a static task file that changed
+// stops the old task and starts the new one with the same ports): the caller
+// retries. A holder that is stopped or gone left a stale allocation, which is
+// taken over. Anyone else keeps the port.
+func (a *Allocator) takeOver(ctx context.Context, pa *apiv1.PortAllocation) error {
+	var holder apiv1.PortAllocation
+	if err := a.store.Get(ctx, pa.Name, &holder); err != nil {
+		return fmt.Errorf("look up holder of host port %d/%s: %w", pa.Spec.HostPort, pa.Spec.Protocol, err)
+	}
+	var task apiv1.Task
+	err := a.store.Get(ctx, holder.Spec.Task, &task)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && task.Status.KnownStatus == apiv1.StatusStopped):
+		if err := a.store.Delete(ctx, &holder); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("release stale allocation of host port %d/%s: %w", pa.Spec.HostPort, pa.Spec.Protocol, err)
+		}
+		if err := a.store.Create(ctx, pa); err != nil {
+			return fmt.Errorf("allocate host port %d/%s: %w", pa.Spec.HostPort, pa.Spec.Protocol, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("look up task %s holding host port %d/%s: %w", holder.Spec.Task, pa.Spec.HostPort, pa.Spec.Protocol, err)
+	case task.Spec.DesiredStatus == apiv1.StatusStopped || task.Status.StoppingReason != "":
+		return fmt.Errorf("%w: host port %d/%s is held by task %s, which is stopping", ErrPending, pa.Spec.HostPort, pa.Spec.Protocol, holder.Spec.Task)
+	}
+	return fmt.Errorf("%w: host port %d/%s is held by task %s container %s",
+		ErrUnavailable, pa.Spec.HostPort, pa.Spec.Protocol, holder.Spec.Task, holder.Spec.Container)
 }
 
 func (a *Allocator) allocateDynamic(ctx context.Context, pa *apiv1.PortAllocation, list *apiv1.PortAllocationList) error {

@@ -1,0 +1,69 @@
+// Command ecs-agent is the ECS container agent. `ecs-agent run` is the
+// daemon; `ecs-agent get` and `ecs-agent describe` are its debug CLI, which
+// reads the agent's objects through the running agent or, when it is
+// stopped, straight from its store.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ecs-agent/ecs-agent/internal/agent"
+	"github.com/ecs-agent/ecs-agent/internal/cli"
+	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/logging"
+	"github.com/ecs-agent/ecs-agent/internal/version"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "ecs-agent",
+		Short:         "Amazon ECS container agent, as reconcilers over Docker",
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(runCommand())
+	cli.AddCommands(root)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "ecs-agent:", err)
+		os.Exit(1)
+	}
+}
+
+func runCommand() *cobra.Command {
+	var configFile string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the agent (the daemon)",
+		Long: "Run the agent until SIGTERM or SIGINT. Configuration comes from ECS_* environment\n" +
+			"variables and /etc/ecs/ecs.config (the environment wins). Stopping the agent leaves\n" +
+			"its tasks running; the next start adopts them.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(os.Environ(), configFile)
+			if err != nil {
+				return err
+			}
+			log, flush, err := logging.New(cfg.LogLevel, cfg.LogFile)
+			if err != nil {
+				return err
+			}
+			defer flush()
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			if err := agent.Run(ctx, cfg, log); err != nil {
+				log.Error(err, "ecs-agent failed")
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "", "configuration file (default $ECS_CONFIG_FILE or "+config.DefaultFile+")")
+	return cmd
+}

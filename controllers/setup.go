@@ -1,0 +1,276 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// Queue is a controller's work queue, keyed by object name.
+type Queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+
+// Set is the agent's reconcilers, built with their watches and started
+// together. Controllers run without an API server: their sources are store
+// watches and the Docker cache's changes, not informers.
+type Set struct {
+	Store  store.Store
+	Docker dockerstate.Client
+	Tasks  *TaskReconciler
+	Images *ImageReconciler
+	Ports  *PortReconciler
+	Log    logr.Logger
+	// TaskWorkers is how many tasks reconcile at once.
+	TaskWorkers int
+
+	started atomic.Bool
+}
+
+// Started reports whether every controller has started.
+func (s *Set) Started() bool { return s.started.Load() }
+
+// Run builds the controllers and runs them until ctx ends.
+func (s *Set) Run(ctx context.Context) error {
+	workers := max(s.TaskWorkers, 1)
+	tasks, err := s.newController("task", s.Tasks, workers,
+		s.watch("Task", taskOfTask),
+		s.watch("Image", s.tasksUsingImage),
+		s.watch("PortAllocation", s.tasksWaitingForPorts),
+		s.dockerSource(),
+	)
+	if err != nil {
+		return err
+	}
+	images, err := s.newController("image", s.Images, 2,
+		s.watch("Image", sameName),
+		s.watch("Task", imagesOfTask),
+	)
+	if err != nil {
+		return err
+	}
+	ports, err := s.newController("port", s.Ports, 1,
+		s.watch("Task", taskOfTask),
+		s.watch("PortAllocation", taskOfAllocation),
+	)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, c := range []controller.TypedController[reconcile.Request]{tasks, images, ports} {
+		g.Go(func() error { return c.Start(ctx) })
+	}
+	s.started.Store(true)
+	defer s.started.Store(false)
+	return g.Wait()
+}
+
+func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
+	c, err := controller.NewTypedUnmanaged(name, controller.TypedOptions[reconcile.Request]{
+		Reconciler:              r,
+		MaxConcurrentReconciles: workers,
+		// One process may build the set more than once (tests); names
+		// only label metrics here.
+		SkipNameValidation: ptr.To(true),
+		RecoverPanic:       ptr.To(true),
+		Logger:             s.Log.WithName(name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build %s controller: %w", name, err)
+	}
+	for _, src := range srcs {
+		if err := c.Watch(src); err != nil {
+			return nil, fmt.Errorf("watch for %s controller: %w", name, err)
+		}
+	}
+	return c, nil
+}
+
+// mapFunc turns a store change into the requests it causes.
+type mapFunc func(ctx context.Context, e store.Event) []string
+
+// watch is a source fed by the store's watch of one kind. It also enqueues
+// every existing object once at start, which is how work left by a crash is
+// picked up again.
+func (s *Set) watch(kind string, fn mapFunc) source.Source {
+	return source.Func(func(ctx context.Context, q Queue) error {
+		cancel := s.Store.Watch(kind, func(e store.Event) {
+			// Watch callbacks must not call the store: map on a
+			// goroutine when the map needs to read.
+			go enqueue(q, fn(ctx, e))
+		})
+		go func() {
+			<-ctx.Done()
+			cancel()
+		}()
+		objs, err := listKind(ctx, s.Store, kind)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			enqueue(q, fn(ctx, store.Event{Type: store.Added, Kind: kind, Name: o.GetName(), Object: o}))
+		}
+		return nil
+	})
+}
+
+// dockerSource requeues the task a container belongs to when Docker's state
+// of it changes, and every task after a resync.
+func (s *Set) dockerSource() source.Source {
+	return source.Func(func(ctx context.Context, q Queue) error {
+		cancel := s.Docker.Subscribe(func(ch dockerstate.Change) {
+			switch ch.Kind {
+			case dockerstate.Resynced, dockerstate.ImageChanged:
+				go func() {
+					tasks, err := listKind(ctx, s.Store, "Task")
+					if err != nil {
+						s.Log.Error(err, "requeue tasks after docker resync")
+						return
+					}
+					for _, t := range tasks {
+						enqueue(q, []string{t.GetName()})
+					}
+				}()
+			default:
+				if ch.Container != nil && ch.Container.TaskARN() != "" {
+					enqueue(q, []string{TaskNameFromARN(ch.Container.TaskARN())})
+				}
+			}
+		})
+		go func() {
+			<-ctx.Done()
+			cancel()
+		}()
+		return nil
+	})
+}
+
+func enqueue(q Queue, names []string) {
+	for _, n := range names {
+		if n != "" {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: n}})
+		}
+	}
+}
+
+func listKind(ctx context.Context, s store.Store, kind string) ([]store.Object, error) {
+	var out []store.Object
+	switch kind {
+	case "Task":
+		var l apiv1.TaskList
+		if err := s.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case "Image":
+		var l apiv1.ImageList
+		if err := s.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list images: %w", err)
+		}
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case "PortAllocation":
+		var l apiv1.PortAllocationList
+		if err := s.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list port allocations: %w", err)
+		}
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	default:
+		return nil, fmt.Errorf("list %s: kind not watched by controllers", kind)
+	}
+	return out, nil
+}
+
+func sameName(_ context.Context, e store.Event) []string { return []string{e.Name} }
+
+func taskOfTask(_ context.Context, e store.Event) []string { return []string{e.Name} }
+
+func taskOfAllocation(_ context.Context, e store.Event) []string {
+	if pa, ok := e.Object.(*apiv1.PortAllocation); ok {
+		return []string{pa.Spec.Task}
+	}
+	return nil
+}
+
+func imagesOfTask(_ context.Context, e store.Event) []string {
+	t, ok := e.Object.(*apiv1.Task)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, c := range t.Spec.Containers {
+		names = append(names, ImageObjectName(c.Image))
+	}
+	return names
+}
+
+// tasksUsingImage requeues the tasks waiting for an image when its pull
+// ends.
+func (s *Set) tasksUsingImage(ctx context.Context, e store.Event) []string {
+	img, ok := e.Object.(*apiv1.Image)
+	if !ok {
+		return nil
+	}
+	var l apiv1.TaskList
+	if err := s.Store.List(ctx, &l); err != nil {
+		s.Log.Error(err, "requeue tasks of image", "image", img.Spec.Ref)
+		return nil
+	}
+	var names []string
+	for _, t := range l.Items {
+		for _, c := range t.Spec.Containers {
+			if c.Image == img.Spec.Ref {
+				names = append(names, t.Name)
+				break
+			}
+		}
+	}
+	return names
+}
+
+// tasksWaitingForPorts requeues tasks that are not running yet when a port
+// is let go: one of them may be waiting for it.
+func (s *Set) tasksWaitingForPorts(ctx context.Context, e store.Event) []string {
+	if e.Type != store.Deleted {
+		return nil
+	}
+	var l apiv1.TaskList
+	if err := s.Store.List(ctx, &l); err != nil {
+		s.Log.Error(err, "requeue tasks waiting for ports")
+		return nil
+	}
+	var names []string
+	for _, t := range l.Items {
+		if rank(t.Status.KnownStatus) < rank(apiv1.StatusRunning) {
+			names = append(names, t.Name)
+		}
+	}
+	return names
+}
+
+// TaskNameFromARN is the task object's name for a task ARN: the task id,
+// the ARN's last path element (both the old task/<id> and the new
+// task/<cluster>/<id> formats).
+func TaskNameFromARN(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}

@@ -1,0 +1,198 @@
+// Package agent assembles the daemon that `ecs-agent run` starts: the store,
+// the Docker state, the reconcilers, the task sources and the local
+// endpoints, started in that order and stopped in reverse.
+//
+// Stopping the agent never stops a task: the containers keep running and the
+// next agent adopts them through their ECS labels.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/util/rand"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/controllers"
+	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+	"github.com/ecs-agent/ecs-agent/internal/events"
+	"github.com/ecs-agent/ecs-agent/internal/introspection"
+	"github.com/ecs-agent/ecs-agent/internal/ports"
+	"github.com/ecs-agent/ecs-agent/internal/static"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/version"
+)
+
+// Mode names, as the start-up log line says them.
+const (
+	ModeOffline = "offline"
+	ModeECS     = "ecs"
+)
+
+// Run runs the agent until ctx ends or a part of it fails.
+func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
+	ctrllog.SetLogger(log)
+	if !cfg.Offline {
+		return errors.New("connecting to the ECS control plane is not available in this version of ecs-agent: " +
+			"set ECS_OFFLINE=true to run the static tasks in ECS_STATIC_TASKS_DIR without AWS")
+	}
+	log.Info("ecs-agent starting", "version", version.Version, "mode", ModeOffline,
+		"cluster", cfg.Cluster, "staticTasksDir", cfg.StaticTasksDir, "dataDir", cfg.DataDir,
+		"introspection", introspectionAddr(cfg))
+	for _, w := range cfg.Warnings {
+		log.Info("configuration warning", "warning", w)
+	}
+
+	// Bind the local endpoint first: a second agent on the same ports must
+	// fail before it touches the store or Docker.
+	lis, err := net.Listen("tcp", introspectionAddr(cfg))
+	if err != nil {
+		return fmt.Errorf("listen for the introspection API on %s (ECS_INTROSPECTION_PORT=%d): %w", introspectionAddr(cfg), cfg.IntrospectionPort, err)
+	}
+	defer lis.Close()
+
+	st, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 5 * time.Second})
+	if err != nil {
+		return fmt.Errorf("open the agent's store (ECS_DATADIR=%s): %w", cfg.DataDir, err)
+	}
+	defer st.Close()
+	if err := registerOffline(ctx, st, cfg); err != nil {
+		return err
+	}
+
+	docker, err := dockerstate.New(dockerstate.Options{Host: cfg.DockerHost, Log: log.WithName("docker")})
+	if err != nil {
+		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
+	}
+	recorder := events.NewRecorder(st, log.WithName("events"))
+	dyn := cfg.DynamicHostPortRange
+	alloc := ports.New(st, ports.Options{
+		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
+		ReservedTCP: int32s(cfg.ReservedPorts),
+		ReservedUDP: int32s(cfg.ReservedPortsUDP),
+	})
+	set := &controllers.Set{
+		Store:  st,
+		Docker: docker,
+		Log:    log.WithName("controllers"),
+		Tasks: &controllers.TaskReconciler{
+			Store: st, Docker: docker, Ports: alloc, Events: recorder, Now: time.Now,
+			Opts: controllers.TaskOptions{
+				Cluster:           cfg.Cluster,
+				StopTimeout:       cfg.ContainerStopTimeout,
+				CleanupWait:       cfg.TaskCleanupWaitDuration,
+				DisablePrivileged: cfg.DisablePrivileged,
+				LoggingDrivers:    cfg.AvailableLoggingDrivers,
+			},
+		},
+		Images:      &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now},
+		Ports:       &controllers.PortReconciler{Store: st},
+		TaskWorkers: max(8, 4*runtime.NumCPU()),
+	}
+	src := &static.Source{
+		Dir: cfg.StaticTasksDir, Store: st, Cluster: cfg.Cluster,
+		Log: log.WithName("static"),
+	}
+	ready := func() error {
+		switch {
+		case !docker.Synced():
+			return errors.New("docker state not synced yet")
+		case !set.Started():
+			return errors.New("controllers not started yet")
+		}
+		return nil
+	}
+	srv := &http.Server{
+		Handler: introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent()}).Handler(),
+		// Slow clients must not hold connections forever; the watch
+		// stream has no write deadline of its own.
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return docker.Run(ctx) })
+	g.Go(func() error { recorder.Run(ctx); return nil })
+	g.Go(func() error { return set.Run(ctx) })
+	g.Go(func() error { return src.Run(ctx) })
+	g.Go(func() error {
+		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("introspection API: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("ecs-agent stopped; tasks keep running", "error", errString(err))
+	return err
+}
+
+func introspectionAddr(cfg *config.Config) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IntrospectionPort))
+}
+
+// registerOffline records this host as a container instance that no control
+// plane knows of. Its ARN is made once and kept, like a registered one.
+func registerOffline(ctx context.Context, st store.Store, cfg *config.Config) error {
+	var ci apiv1.ContainerInstance
+	err := st.Get(ctx, apiv1.ContainerInstanceName, &ci)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ci.Name = apiv1.ContainerInstanceName
+	case err != nil:
+		return fmt.Errorf("read container instance: %w", err)
+	}
+	if ci.Status.Arn == "" {
+		ci.Status.Arn = fmt.Sprintf("arn:aws:ecs:local:000000000000:container-instance/%s/%s", cfg.Cluster, rand.String(32))
+		ci.Status.RegisteredAt = nowMicro()
+	}
+	ci.Status.Status = "OFFLINE"
+	ci.Spec.Cluster = cfg.Cluster
+	ci.Spec.CPU = int64(runtime.NumCPU()) * 1024
+	ci.Spec.Memory = hostMemoryMiB() - cfg.ReservedMemory
+	ci.Spec.Ports = int32s(cfg.ReservedPorts)
+	ci.Spec.PortsUDP = int32s(cfg.ReservedPortsUDP)
+	ci.Spec.Attributes = cfg.InstanceAttributes
+	if ci.ResourceVersion == "" {
+		err = st.Create(ctx, &ci)
+	} else {
+		err = st.Update(ctx, &ci)
+	}
+	if err != nil {
+		return fmt.Errorf("record container instance: %w", err)
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func int32s[T ~int | ~int32 | ~uint16](in []T) []int32 {
+	out := make([]int32, 0, len(in))
+	for _, v := range in {
+		out = append(out, int32(v))
+	}
+	return out
+}
+
