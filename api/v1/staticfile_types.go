@@ -34,4 +34,7 @@ type StaticTaskFileSpec struct {
 	Digest string `json:"digest"`
 	// Task is the name of the Task object made from it.
 	Task string `json:"task"`
+	// Revision counts the contents the path has had since it appeared: 1
+	// for the first, one more for each change. It is the task's revision.
+	Revision int64 `json:"revision"`
 }

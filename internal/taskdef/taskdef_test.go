@@ -223,7 +223,7 @@ func TestParseReportsEachRule(t *testing.T) {
 			[]string{"dependency cycle: a → b → a"}},
 		{"mountPoint unknown volume", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"mountPoints":[{"sourceVolume":"nope","containerPath":"/d"}]}]}`,
 			[]string{`containerDefinitions[0].mountPoints[0].sourceVolume: "nope": must name a volume declared in volumes`}},
-		{"mountPoint relative path", fmtBase("", `,"volumes":[{"name":"v"}]`)[:0] + `{"family":"f","volumes":[{"name":"v"}],"containerDefinitions":[{"name":"a","image":"i","memory":64,"mountPoints":[{"sourceVolume":"v","containerPath":"d"}]}]}`,
+		{"mountPoint relative path", `{"family":"f","volumes":[{"name":"v"}],"containerDefinitions":[{"name":"a","image":"i","memory":64,"mountPoints":[{"sourceVolume":"v","containerPath":"d"}]}]}`,
 			[]string{`containerDefinitions[0].mountPoints[0].containerPath: "d": must be an absolute path`}},
 		{"volumesFrom unknown container", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"volumesFrom":[{"sourceContainer":"b"}]}]}`,
 			[]string{`containerDefinitions[0].volumesFrom[0].sourceContainer: "b": must name another container of this task`}},
@@ -237,8 +237,7 @@ func TestParseReportsEachRule(t *testing.T) {
 			[]string{`containerDefinitions[1].portMappings[0].protocol: "sctp": must be one of tcp, udp`}},
 		{"host mode hostPort", `{"family":"f","networkMode":"host","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":8080}]}]}`,
 			[]string{"portMappings[0].hostPort: 8080: in network mode host must be 0 or equal to containerPort (80)"}},
-		{"host port mapped twice", fmtBase(`,{"name":"b","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":8080}]}`, "")[:0] +
-			`{"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":8080}]},{"name":"b","image":"i","memory":64,"portMappings":[{"containerPort":81,"hostPort":8080}]}]}`,
+		{"host port mapped twice", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":8080}]},{"name":"b","image":"i","memory":64,"portMappings":[{"containerPort":81,"hostPort":8080}]}]}`,
 			[]string{"containerDefinitions[1].portMappings[0].hostPort: 8080: host port 8080/tcp is already mapped by containerDefinitions[0].portMappings[0]"}},
 		{"none mode port mappings", `{"family":"f","networkMode":"none","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80}]}]}`,
 			[]string{"containerDefinitions[0].portMappings: port mappings are not allowed in network mode none"}},
