@@ -1,0 +1,69 @@
+package introspection
+
+import (
+	"strings"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// Resource is one kind of object the agent API serves, under
+// AgentAPIPrefix + Name.
+type Resource struct {
+	// Name is the path segment: the plural of the kind in lower case.
+	Name string
+	// Kind is the store's kind ("Task").
+	Kind      string
+	NewObject func() store.Object
+	NewList   func() store.ObjectList
+}
+
+// Resources are the kinds the agent API serves.
+var Resources = []Resource{
+	{Name: "tasks", Kind: "Task",
+		NewObject: func() store.Object { return &apiv1.Task{} }, NewList: func() store.ObjectList { return &apiv1.TaskList{} }},
+	{Name: "images", Kind: "Image",
+		NewObject: func() store.Object { return &apiv1.Image{} }, NewList: func() store.ObjectList { return &apiv1.ImageList{} }},
+	{Name: "portallocations", Kind: "PortAllocation",
+		NewObject: func() store.Object { return &apiv1.PortAllocation{} }, NewList: func() store.ObjectList { return &apiv1.PortAllocationList{} }},
+	{Name: "events", Kind: "Event",
+		NewObject: func() store.Object { return &apiv1.Event{} }, NewList: func() store.ObjectList { return &apiv1.EventList{} }},
+	{Name: "containerinstances", Kind: "ContainerInstance",
+		NewObject: func() store.Object { return &apiv1.ContainerInstance{} }, NewList: func() store.ObjectList { return &apiv1.ContainerInstanceList{} }},
+	{Name: "statictaskfiles", Kind: "StaticTaskFile",
+		NewObject: func() store.Object { return &apiv1.StaticTaskFile{} }, NewList: func() store.ObjectList { return &apiv1.StaticTaskFileList{} }},
+}
+
+// ResourceFor finds a resource by its path name or its kind, in any case.
+func ResourceFor(name string) (Resource, bool) {
+	for _, r := range Resources {
+		if strings.EqualFold(name, r.Name) || strings.EqualFold(name, r.Kind) {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// EventFilter selects the events of one object: the query parameters
+// involvedKind and involvedName of the events resource.
+type EventFilter struct {
+	InvolvedKind, InvolvedName string
+}
+
+// Match reports whether ev is about the filtered object; an empty field
+// matches anything.
+func (f EventFilter) Match(ev *apiv1.Event) bool {
+	return (f.InvolvedKind == "" || f.InvolvedKind == ev.InvolvedKind) &&
+		(f.InvolvedName == "" || f.InvolvedName == ev.InvolvedName)
+}
+
+// Apply removes from list the events that do not match.
+func (f EventFilter) Apply(list *apiv1.EventList) {
+	kept := list.Items[:0]
+	for i := range list.Items {
+		if f.Match(&list.Items[i]) {
+			kept = append(kept, list.Items[i])
+		}
+	}
+	list.Items = kept
+}
