@@ -1,0 +1,142 @@
+package dockerstate
+
+import (
+	"context"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+)
+
+// CreateContainer implements Client. The new container is inspected into the
+// cache before CreateContainer returns; if that inspect fails, a placeholder
+// built from cfg stands in until the create event or the next relist brings
+// the real state. Either way the caller gets the id, because a caller that
+// saw an error here would create the container a second time.
+func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error) {
+	cctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	res, err := d.api.ContainerCreate(cctx, client.ContainerCreateOptions{
+		Name:             cfg.Name,
+		Config:           cfg.Config,
+		HostConfig:       cfg.HostConfig,
+		NetworkingConfig: cfg.Network,
+	})
+	if err != nil {
+		return Container{}, notFound(err, "create container "+cfg.Name)
+	}
+	for _, w := range res.Warnings {
+		d.log.Info("docker warning on create", "container", cfg.Name, "warning", w)
+	}
+	c, err := d.refresh(ctx, res.ID)
+	if err == nil {
+		return c, nil
+	}
+	d.log.Info("inspect after create failed; caching a placeholder", "container", cfg.Name, "id", res.ID, "error", err.Error())
+	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated}
+	if cfg.Config != nil {
+		c.Image = cfg.Config.Image
+		c.Labels = cfg.Config.Labels
+		c.StopSignal = cfg.Config.StopSignal
+	}
+	d.notify(d.put(c))
+	return c.clone(), nil
+}
+
+// StartContainer implements Client. The cache learns of the start from the
+// event; callers wanting the new state at once call InspectContainer.
+func (d *Docker) StartContainer(ctx context.Context, id string) error {
+	ctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	if _, err := d.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return notFound(err, "start container "+id)
+	}
+	return nil
+}
+
+// SignalContainer implements Client.
+func (d *Docker) SignalContainer(ctx context.Context, id, signal string) error {
+	ctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	if _, err := d.api.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal}); err != nil {
+		return notFound(err, fmt.Sprintf("send %s to container %s", signal, id))
+	}
+	return nil
+}
+
+// RemoveContainer implements Client. Removal is forced: the agent removes a
+// container only once its task is done with it, and a container that ignored
+// its stop signals must not outlive the task.
+func (d *Docker) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
+	cctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	_, err := d.api.ContainerRemove(cctx, id, client.ContainerRemoveOptions{RemoveVolumes: removeVolumes, Force: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, err)
+	}
+	unlock := d.idLocks.lock(id)
+	ch := d.forget(id)
+	unlock()
+	d.notify(ch)
+	if err != nil {
+		return notFound(err, "remove container "+id)
+	}
+	return nil
+}
+
+// InspectContainer implements Client.
+func (d *Docker) InspectContainer(ctx context.Context, id string) (Container, error) {
+	return d.refresh(ctx, id)
+}
+
+// ImagePresent implements Client.
+func (d *Docker) ImagePresent(ctx context.Context, ref string) (Image, bool, error) {
+	ctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	res, err := d.api.ImageInspect(ctx, ref)
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return Image{}, false, nil
+	case err != nil:
+		return Image{}, false, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	return Image{
+		ID:       res.ID,
+		RepoTags: res.RepoTags,
+		Size:     res.Size,
+		Created:  parseTime(res.Created),
+	}, true, nil
+}
+
+// EnsureVolume implements Client. An existing volume is left as it is, even
+// if its driver differs: it may hold a task's data.
+func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {
+	ictx, cancel := d.callCtx(ctx)
+	_, err := d.api.VolumeInspect(ictx, name, client.VolumeInspectOptions{})
+	cancel()
+	switch {
+	case err == nil:
+		return nil
+	case !cerrdefs.IsNotFound(err):
+		return fmt.Errorf("inspect volume %s: %w", name, err)
+	}
+	cctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	_, err = d.api.VolumeCreate(cctx, client.VolumeCreateOptions{
+		Name: name, Driver: driver, DriverOpts: driverOpts, Labels: labels,
+	})
+	if err != nil {
+		return fmt.Errorf("create volume %s (driver %q): %w", name, driver, err)
+	}
+	return nil
+}
+
+// RemoveVolume implements Client.
+func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
+	ctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	if _, err := d.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil {
+		return notFound(err, "remove volume "+name)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package dockerfake
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+)
+
+// signals maps the names SignalContainer accepts to their numbers (Linux).
+var signals = map[string]int{
+	"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15,
+}
+
+// CreateContainer implements dockerstate.Client. As in Docker the image must
+// be present (ErrNotFound otherwise) and the name unused.
+func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig) (dockerstate.Container, error) {
+	if err := f.enter(ctx, CreateContainer); err != nil {
+		return dockerstate.Container{}, err
+	}
+	if cfg.Config == nil || cfg.Config.Image == "" {
+		f.mu.Unlock()
+		return dockerstate.Container{}, cerrdefs.ErrInvalidArgument.WithMessage("fake create: config.Image is required")
+	}
+	img, ok := f.images[cfg.Config.Image]
+	if !ok {
+		f.mu.Unlock()
+		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Config.Image))
+	}
+	for _, e := range f.containers {
+		if cfg.Name != "" && e.c.Name == cfg.Name {
+			f.mu.Unlock()
+			return dockerstate.Container{}, cerrdefs.ErrConflict.WithMessage(
+				fmt.Sprintf("Conflict. The container name %q is already in use by container %q", "/"+cfg.Name, e.c.ID))
+		}
+	}
+	id := f.newID()
+	name := cfg.Name
+	if name == "" {
+		name = "fake_" + id[len(id)-8:]
+	}
+	e := &entry{cfg: cfg, c: dockerstate.Container{
+		ID:         id,
+		Name:       name,
+		Image:      cfg.Config.Image,
+		ImageID:    img.ID,
+		Labels:     cfg.Config.Labels,
+		State:      dockerstate.StateCreated,
+		CreatedAt:  f.Now(),
+		StopSignal: cfg.Config.StopSignal,
+	}}
+	f.containers[id] = e
+	c, ch := clone(e.c), changed(e)
+	f.mu.Unlock()
+	f.notify(ch)
+	return c, nil
+}
+
+// StartContainer implements dockerstate.Client. Starting a running
+// container is a no-op, as in Docker. Host ports come from the create
+// config's port bindings; an empty host port gets one from 49153 up.
+func (f *Fake) StartContainer(ctx context.Context, id string) error {
+	if err := f.enter(ctx, StartContainer); err != nil {
+		return err
+	}
+	e, ok := f.containers[id]
+	if !ok {
+		f.mu.Unlock()
+		return fmt.Errorf("start container %s: %w", id, notFound("container", id))
+	}
+	if e.c.State == dockerstate.StateRunning {
+		f.mu.Unlock()
+		return nil
+	}
+	e.c.State = dockerstate.StateRunning
+	e.c.StartedAt = f.Now()
+	e.c.ExitCode = 0
+	e.c.OOMKilled = false
+	e.c.Ports = f.bindPortsLocked(e.cfg)
+	if hasHealthcheck(e.cfg) {
+		e.c.Health = "starting"
+		e.c.HealthOutput = ""
+	}
+	ch := changed(e)
+	f.mu.Unlock()
+	f.notify(ch)
+	return nil
+}
+
+func (f *Fake) bindPortsLocked(cfg dockerstate.CreateConfig) []dockerstate.PortBinding {
+	if cfg.HostConfig == nil {
+		return nil
+	}
+	var out []dockerstate.PortBinding
+	for port, bindings := range cfg.HostConfig.PortBindings {
+		for _, b := range bindings {
+			hostPort, err := strconv.Atoi(b.HostPort)
+			if err != nil || hostPort == 0 {
+				hostPort = int(f.nextPort)
+				f.nextPort++
+			}
+			ip := "0.0.0.0"
+			if b.HostIP.IsValid() {
+				ip = b.HostIP.String()
+			}
+			out = append(out, dockerstate.PortBinding{
+				ContainerPort: int32(port.Num()),
+				HostPort:      int32(hostPort),
+				Protocol:      string(port.Proto()),
+				HostIP:        ip,
+			})
+		}
+	}
+	// Sorted as the real client sorts them.
+	slices.SortFunc(out, func(a, b dockerstate.PortBinding) int {
+		return cmp.Or(
+			cmp.Compare(a.ContainerPort, b.ContainerPort),
+			cmp.Compare(a.Protocol, b.Protocol),
+			cmp.Compare(a.HostIP, b.HostIP),
+			cmp.Compare(a.HostPort, b.HostPort),
+		)
+	})
+	return out
+}
+
+// SignalContainer implements dockerstate.Client. A signal the test has not
+// told the container to ignore (IgnoreSignal) makes it exit with 128 plus
+// the signal's number, as a process killed by it does; SIGKILL cannot be
+// ignored. Signalling a container that is not running is a conflict, as
+// in Docker.
+func (f *Fake) SignalContainer(ctx context.Context, id, signal string) error {
+	if err := f.enter(ctx, SignalContainer); err != nil {
+		return err
+	}
+	e, ok := f.containers[id]
+	if !ok {
+		f.mu.Unlock()
+		return fmt.Errorf("signal container %s: %w", id, notFound("container", id))
+	}
+	name, num, err := parseSignal(signal)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if e.c.State != dockerstate.StateRunning {
+		f.mu.Unlock()
+		return cerrdefs.ErrConflict.WithMessage(fmt.Sprintf("Container %s is not running", id))
+	}
+	e.signals = append(e.signals, "SIG"+name)
+	if name != "KILL" && e.ignore["SIG"+name] {
+		f.mu.Unlock()
+		return nil
+	}
+	f.exitLocked(e, 128+num, false)
+	ch := changed(e)
+	f.mu.Unlock()
+	f.notify(ch)
+	return nil
+}
+
+func parseSignal(s string) (name string, num int, err error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		for name, num := range signals {
+			if num == n {
+				return name, num, nil
+			}
+		}
+	}
+	name = strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if num, ok := signals[name]; ok {
+		return name, num, nil
+	}
+	return "", 0, cerrdefs.ErrInvalidArgument.WithMessage("Invalid signal: " + s)
+}
+
+func (f *Fake) exitLocked(e *entry, code int, oom bool) {
+	e.c.State = dockerstate.StateExited
+	e.c.ExitCode = code
+	e.c.OOMKilled = oom
+	e.c.FinishedAt = f.Now()
+	e.c.Ports = nil // Docker unpublishes a stopped container's ports
+}
+
+// RemoveContainer implements dockerstate.Client; like the real one it
+// removes running containers too.
+func (f *Fake) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
+	if err := f.enter(ctx, RemoveContainer); err != nil {
+		return err
+	}
+	e, ok := f.containers[id]
+	if !ok {
+		f.mu.Unlock()
+		return fmt.Errorf("remove container %s: %w", id, notFound("container", id))
+	}
+	delete(f.containers, id)
+	ch := removed(e)
+	f.mu.Unlock()
+	f.notify(ch)
+	return nil
+}
+
+// InspectContainer implements dockerstate.Client.
+func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Container, error) {
+	if err := f.enter(ctx, InspectContainer); err != nil {
+		return dockerstate.Container{}, err
+	}
+	defer f.mu.Unlock()
+	e, ok := f.containers[id]
+	if !ok {
+		return dockerstate.Container{}, fmt.Errorf("inspect container %s: %w", id, notFound("container", id))
+	}
+	return clone(e.c), nil
+}
+
+func hasHealthcheck(cfg dockerstate.CreateConfig) bool {
+	if cfg.Config == nil || cfg.Config.Healthcheck == nil {
+		return false
+	}
+	test := cfg.Config.Healthcheck.Test
+	return len(test) > 0 && test[0] != "NONE"
+}

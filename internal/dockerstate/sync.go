@@ -1,0 +1,226 @@
+package dockerstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/client"
+)
+
+// Reconnect backoff: quick first retries so that a daemon restart costs a
+// second or so, capped so that a daemon that stays down is not hammered.
+const (
+	minReconnectDelay = 200 * time.Millisecond
+	maxReconnectDelay = 10 * time.Second
+)
+
+// Run keeps the cache in step with the daemon until ctx ends, and then
+// returns nil. Each connection lists the task containers, marks the cache
+// Synced and announces Resynced, then follows the events stream, relisting
+// every RelistInterval. When the daemon goes away Run reconnects with capped
+// exponential backoff; the cache keeps the last known state meanwhile.
+func (d *Docker) Run(ctx context.Context) error {
+	delay := minReconnectDelay
+	down := false
+	for {
+		connected, err := d.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if connected {
+			delay = minReconnectDelay
+			down = false
+		}
+		if !down {
+			d.log.Error(err, "lost the docker daemon; reconnecting")
+			down = true
+		} else {
+			d.log.V(1).Info("docker daemon still unreachable", "error", err.Error(), "retryIn", delay)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		delay = min(2*delay, maxReconnectDelay)
+	}
+}
+
+// session is one connection to the daemon: subscribe to events, relist,
+// follow events until the stream or a relist fails. connected says whether
+// the initial relist succeeded, i.e. whether the daemon was really back.
+func (d *Docker) session(ctx context.Context) (connected bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	pctx, pcancel := d.callCtx(ctx)
+	// Negotiate again on every connection: the daemon may have been
+	// replaced by another version while we were away.
+	_, err = d.api.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true, ForceNegotiate: true})
+	pcancel()
+	if err != nil {
+		return false, fmt.Errorf("ping docker daemon: %w", err)
+	}
+
+	// Subscribe before listing, so that nothing happening between the list
+	// and the subscription is missed.
+	stream, err := d.subscribeEvents(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := d.relist(ctx); err != nil {
+		return false, err
+	}
+	wasSynced := d.synced.Swap(true)
+	if wasSynced {
+		d.log.Info("docker daemon back; cache resynced")
+	} else {
+		d.log.Info("docker state synced", "containers", len(d.Containers()))
+	}
+	d.notify(&Change{Kind: Resynced})
+
+	tick := time.NewTicker(d.opts.RelistInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case err := <-stream.Err:
+			if err == nil {
+				err = errors.New("events stream closed")
+			}
+			return true, fmt.Errorf("docker events stream: %w", err)
+		case m := <-stream.Messages:
+			if err := d.handleEvent(ctx, m); err != nil && IsTransient(err) {
+				return true, err
+			}
+		case <-tick.C:
+			if err := d.relist(ctx); err != nil {
+				if IsTransient(err) {
+					return true, err
+				}
+				d.log.Error(err, "periodic relist failed")
+			}
+		}
+	}
+}
+
+// subscribeEvents opens the events stream. The client waits for the
+// daemon's response headers without a deadline of its own, so a watchdog
+// bounds that wait; the stream itself must stay open.
+func (d *Docker) subscribeEvents(ctx context.Context) (client.EventsResult, error) {
+	ectx, ecancel := context.WithCancel(ctx)
+	watchdog := time.AfterFunc(d.opts.CallTimeout, ecancel)
+	stream := d.api.Events(ectx, client.EventsListOptions{
+		Filters: client.Filters{}.Add("type", string(events.ContainerEventType), string(events.ImageEventType)),
+	})
+	if !watchdog.Stop() {
+		return client.EventsResult{}, fmt.Errorf("subscribe to docker events: no answer in %s", d.opts.CallTimeout)
+	}
+	// ecancel is kept alive by the stream and released with ctx.
+	context.AfterFunc(ctx, ecancel)
+	select {
+	case err := <-stream.Err:
+		if err == nil {
+			err = errors.New("events stream closed")
+		}
+		return client.EventsResult{}, fmt.Errorf("subscribe to docker events: %w", err)
+	default:
+		return stream, nil
+	}
+}
+
+// relist compares the cache with a fresh List of the task containers. Every
+// listed container is inspected; every cached container the List lacks is
+// inspected too rather than dropped, because it may have been created after
+// the List was taken. Inspect finds out which are really gone, which is what
+// an events-only cache (the ECS agent's #364) never learns.
+func (d *Docker) relist(ctx context.Context) error {
+	lctx, cancel := d.callCtx(ctx)
+	res, err := d.api.ContainerList(lctx, client.ContainerListOptions{
+		All:     true,
+		Filters: client.Filters{}.Add("label", LabelTaskARN),
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("list task containers: %w", err)
+	}
+	listed := make(map[string]bool, len(res.Items))
+	for _, s := range res.Items {
+		listed[s.ID] = true
+	}
+	d.mu.RLock()
+	for id := range d.containers {
+		if !listed[id] {
+			listed[id] = false
+		}
+	}
+	d.mu.RUnlock()
+	for id, inList := range listed {
+		_, err := d.refresh(ctx, id)
+		switch {
+		case err == nil, errors.Is(err, ErrNotFound):
+		case IsTransient(err):
+			return err
+		default:
+			d.log.Error(err, "relist: inspect failed", "container", id, "listed", inList)
+		}
+	}
+	return nil
+}
+
+// handleEvent updates the cache for one event. Only the events that change
+// what inspect shows are followed; health checks alone produce an exec event
+// trio every interval, and those change nothing until health_status.
+func (d *Docker) handleEvent(ctx context.Context, m events.Message) error {
+	switch m.Type {
+	case events.ImageEventType:
+		ref := m.Actor.Attributes["name"]
+		if ref == "" {
+			ref = m.Actor.ID
+		}
+		d.notify(&Change{Kind: ImageChanged, ImageRef: ref})
+		return nil
+	case events.ContainerEventType:
+	default:
+		return nil
+	}
+	id := m.Actor.ID
+	if m.Actor.Attributes[LabelTaskARN] == "" {
+		if _, cached := d.Container(id); !cached {
+			return nil // not a task container
+		}
+	}
+	switch {
+	case m.Action == events.ActionDestroy:
+		unlock := d.idLocks.lock(id)
+		ch := d.forget(id)
+		unlock()
+		d.notify(ch)
+		return nil
+	case followedAction(m.Action):
+		_, err := d.refresh(ctx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			d.log.V(1).Info("inspect after event failed", "container", id, "action", string(m.Action), "error", err.Error())
+			return err
+		}
+	}
+	return nil
+}
+
+func followedAction(a events.Action) bool {
+	switch a {
+	case events.ActionCreate, events.ActionStart, events.ActionRestart, events.ActionDie,
+		events.ActionKill, events.ActionOOM, events.ActionStop, events.ActionPause,
+		events.ActionUnPause, events.ActionRename, events.ActionUpdate:
+		return true
+	}
+	// "health_status: healthy" and friends carry the status after a colon.
+	return strings.HasPrefix(string(a), string(events.ActionHealthStatus))
+}
