@@ -152,6 +152,9 @@ func (t *taskRun) summarize() {
 	if st.KnownStatus == apiv1.StatusStopped {
 		return
 	}
+	if st.KnownStatus == "" {
+		st.KnownStatus = apiv1.StatusNone
+	}
 	least := apiv1.StatusRunning
 	for i := range st.Containers {
 		cs := &st.Containers[i]
