@@ -35,10 +35,14 @@ func (d *Docker) Run(ctx context.Context) error {
 			delay = minReconnectDelay
 			down = false
 		}
-		if !down {
+		switch {
+		case !down && d.Synced():
 			d.log.Error(err, "lost the docker daemon; reconnecting")
 			down = true
-		} else {
+		case !down:
+			d.log.Error(err, "cannot reach the docker daemon; retrying")
+			down = true
+		default:
 			d.log.V(1).Info("docker daemon still unreachable", "error", err.Error(), "retryIn", delay)
 		}
 		t := time.NewTimer(delay)
