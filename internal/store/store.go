@@ -34,6 +34,11 @@ var (
 	// again and retry.
 	ErrConflict = errors.New("object was modified since it was read")
 	ErrClosed   = errors.New("store is closed")
+	// ErrLocked means another process (normally the running agent) holds
+	// the store file's lock, so it cannot be opened.
+	ErrLocked = errors.New("store file is locked")
+	// ErrReadOnly is returned by writes to a store opened read-only.
+	ErrReadOnly = errors.New("store is open read-only")
 )
 
 // EventType says what happened to an object.
@@ -75,7 +80,9 @@ type Store interface {
 	Delete(ctx context.Context, obj Object) error
 	// Watch calls fn after every committed change to objects of kind (every
 	// kind when kind is ""), in commit order, until cancel is called. fn runs
-	// on the writer's goroutine and must not block or call the store.
+	// on a writer's goroutine (not necessarily the one that made the change)
+	// with deliveries to every watcher serialised: it must not block or call
+	// the store; hand the event to a queue or a buffered channel instead.
 	Watch(kind string, fn func(Event)) (cancel func())
 	// Close releases the file.
 	Close() error
