@@ -46,9 +46,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return errors.New("connecting to the ECS control plane is not available in this version of ecs-agent: " +
 			"set ECS_OFFLINE=true to run the static tasks in ECS_STATIC_TASKS_DIR without AWS")
 	}
-	log.Info("ecs-agent starting", "version", version.Version, "mode", ModeOffline,
-		"cluster", cfg.Cluster, "staticTasksDir", cfg.StaticTasksDir, "dataDir", cfg.DataDir,
-		"introspection", introspectionAddr(cfg))
+	log.Info("ecs-agent starting in offline mode: static tasks only, no ECS control plane",
+		"version", version.Version, "mode", ModeOffline, "introspection", introspectionAddr(cfg))
+	log.Info("configuration", cfg.LogValues()...)
 	for _, w := range cfg.Warnings {
 		log.Info("configuration warning", "warning", w)
 	}
@@ -70,7 +70,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return err
 	}
 
-	docker, err := dockerstate.New(dockerstate.Options{Host: cfg.DockerHost, Log: log.WithName("docker")})
+	docker, err := dockerstate.New(dockerstate.Options{Host: cfg.DockerHost, PullTimeout: cfg.ImagePullTimeout, Log: log.WithName("docker")})
 	if err != nil {
 		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
 	}
