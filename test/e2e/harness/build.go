@@ -1,0 +1,104 @@
+// Package harness runs the real ecs-agent binary against the real Docker
+// daemon for end-to-end tests and benchmarks: it builds the binary and the
+// test image once per test process, starts and kills agents on their own
+// directories, ports and cluster, reads their tasks through the agent's own
+// CLI, and asks Docker what really happened through the docker CLI.
+package harness
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestImage is the image every task of the tests runs; hack/build-test-images.sh
+// builds it without a registry.
+const TestImage = "ecs-agent-test/app:latest"
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	binary    string
+	buildErr  error
+)
+
+// Prepare builds the agent binary and the test image, once per process. A
+// second call returns the first call's result.
+func Prepare() (string, error) {
+	buildOnce.Do(func() {
+		binary, buildErr = prepare()
+	})
+	return binary, buildErr
+}
+
+func prepare() (string, error) {
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("the end-to-end tests need a running Docker daemon: docker version: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	buildDir, err = os.MkdirTemp("", "ecs-agent-e2e-bin-")
+	if err != nil {
+		return "", fmt.Errorf("temp dir for the agent binary: %w", err)
+	}
+	bin := filepath.Join(buildDir, "ecs-agent")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/agent in %s: %v\n%s", root, err, out)
+	}
+	images := exec.Command(filepath.Join(root, "hack", "build-test-images.sh"))
+	images.Dir = root
+	if out, err := images.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("hack/build-test-images.sh: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Binary returns the built agent, building it on first use; it fails tb
+// when the build fails.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := Prepare()
+	if err != nil {
+		tb.Fatalf("prepare the agent binary and test image: %v", err)
+	}
+	return bin
+}
+
+// Main runs a package's tests and removes the built binary afterwards. With
+// eager set it builds first and fails the whole run at once when the build
+// fails, rather than once per test.
+func Main(m *testing.M, eager bool) int {
+	defer func() {
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
+		}
+	}()
+	if eager {
+		if _, err := Prepare(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// RepoRoot returns the directory of the module's go.mod.
+func RepoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("go env GOMOD: not inside the module (got %q)", mod)
+	}
+	return filepath.Dir(mod), nil
+}

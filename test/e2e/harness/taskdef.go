@@ -1,0 +1,92 @@
+package harness
+
+import "encoding/json"
+
+// TaskDefinition is the part of ECS register-task-definition JSON that the
+// tests write as static task files.
+type TaskDefinition struct {
+	Family               string                `json:"family"`
+	NetworkMode          string                `json:"networkMode,omitempty"`
+	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
+}
+
+// ContainerDefinition is one entry of containerDefinitions.
+type ContainerDefinition struct {
+	Name         string        `json:"name"`
+	Image        string        `json:"image"`
+	Command      []string      `json:"command,omitempty"`
+	Essential    *bool         `json:"essential,omitempty"`
+	Memory       int           `json:"memory,omitempty"`
+	PortMappings []PortMapping `json:"portMappings,omitempty"`
+	DependsOn    []Dependency  `json:"dependsOn,omitempty"`
+	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
+}
+
+// PortMapping is one entry of portMappings.
+type PortMapping struct {
+	ContainerPort int    `json:"containerPort"`
+	HostPort      int    `json:"hostPort"`
+	Protocol      string `json:"protocol,omitempty"`
+}
+
+// Dependency is one entry of dependsOn.
+type Dependency struct {
+	ContainerName string `json:"containerName"`
+	Condition     string `json:"condition"`
+}
+
+// HealthCheck is a container's healthCheck; times in seconds.
+type HealthCheck struct {
+	Command  []string `json:"command"`
+	Interval int      `json:"interval,omitempty"`
+	Timeout  int      `json:"timeout,omitempty"`
+	Retries  int      `json:"retries,omitempty"`
+}
+
+// Task returns a task definition of the given containers.
+func Task(family string, containers ...ContainerDefinition) TaskDefinition {
+	return TaskDefinition{Family: family, ContainerDefinitions: containers}
+}
+
+// App returns a container of the test image running testapp with args
+// (serve PORT, exit CODE [AFTER], sleep, healthy-after D, …), essential,
+// with 64 MiB of memory.
+func App(name string, args ...string) ContainerDefinition {
+	return ContainerDefinition{Name: name, Image: TestImage, Command: args, Memory: 64}
+}
+
+// NotEssential marks the container as not essential.
+func (c ContainerDefinition) NotEssential() ContainerDefinition {
+	f := false
+	c.Essential = &f
+	return c
+}
+
+// After adds a dependsOn entry: c waits for container to reach condition.
+func (c ContainerDefinition) After(container, condition string) ContainerDefinition {
+	c.DependsOn = append(append([]Dependency(nil), c.DependsOn...), Dependency{ContainerName: container, Condition: condition})
+	return c
+}
+
+// Port adds a tcp port mapping; hostPort 0 asks the agent for one.
+func (c ContainerDefinition) Port(containerPort, hostPort int) ContainerDefinition {
+	c.PortMappings = append(append([]PortMapping(nil), c.PortMappings...), PortMapping{ContainerPort: containerPort, HostPort: hostPort, Protocol: "tcp"})
+	return c
+}
+
+// HealthCheckedByTestapp adds the test image's health check
+// (`testapp check`) as often as ECS allows (every 5 seconds; Docker runs the
+// first check one interval after the start), three retries.
+func (c ContainerDefinition) HealthCheckedByTestapp() ContainerDefinition {
+	c.HealthCheck = &HealthCheck{Command: []string{"CMD", "/testapp", "check"}, Interval: 5, Timeout: 2, Retries: 3}
+	return c
+}
+
+// JSON renders the definition as a static task file's content.
+func (d TaskDefinition) JSON() string {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		panic(err) // plain structs always marshal
+	}
+	return string(b)
+}

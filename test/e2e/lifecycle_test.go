@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
+)
+
+// startTimeout bounds how long a task of the cached test image may take to
+// reach RUNNING on a busy 2-core machine.
+const startTimeout = 30 * time.Second
+
+// inspect is docker inspect of a container that must exist.
+func inspect(t testing.TB, id string) h.DockerContainer {
+	t.Helper()
+	if id == "" {
+		t.Fatalf("inspect: no docker id")
+	}
+	c, ok, err := h.Inspect(id)
+	if err != nil {
+		t.Fatalf("inspect %s: %v", id, err)
+	}
+	if !ok {
+		t.Fatalf("container %s does not exist", id)
+	}
+	return c
+}
+
+func TestDependentContainerStartsAfterItsDependency(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	a.WriteTask("web.json", h.Task("web",
+		h.App("db", "sleep"),
+		h.App("app", "sleep").After("db", apiv1.ConditionStart),
+	).JSON())
+
+	task := a.WaitTask(t, "web.json", startTimeout, h.IsRunning)
+	db := inspect(t, h.Container(t, task, "db").DockerID)
+	app := inspect(t, h.Container(t, task, "app").DockerID)
+	if !db.State.Running || !app.State.Running {
+		t.Errorf("docker says db running=%v, app running=%v; want both running", db.State.Running, app.State.Running)
+	}
+	if !app.State.StartedAt.After(db.State.StartedAt) {
+		t.Errorf("app started at %s, not after its START dependency db (%s)", app.State.StartedAt, db.State.StartedAt)
+	}
+	for _, c := range []h.DockerContainer{db, app} {
+		if got := c.Config.Labels[h.LabelCluster]; got != a.Cluster {
+			t.Errorf("container %s label %s = %q, want %q", c.Name, h.LabelCluster, got, a.Cluster)
+		}
+		if got := c.Config.Labels[h.LabelTaskARN]; got != task.Spec.Arn {
+			t.Errorf("container %s label %s = %q, want %q", c.Name, h.LabelTaskARN, got, task.Spec.Arn)
+		}
+	}
+	if got := app.Config.Labels[h.LabelContainerName]; got != "app" {
+		t.Errorf("app label %s = %q, want app", h.LabelContainerName, got)
+	}
+	checkIntrospection(t, a, task)
+}
+
+// checkIntrospection compares /v1/tasks with the store's view of a running
+// task.
+func checkIntrospection(t *testing.T, a *h.Agent, task apiv1.Task) {
+	t.Helper()
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *h.IntrospectionTask
+	for i := range v1.Tasks {
+		if v1.Tasks[i].Arn == task.Spec.Arn {
+			found = &v1.Tasks[i]
+		}
+	}
+	if found == nil {
+		t.Fatalf("/v1/tasks has no task %s: %+v", task.Spec.Arn, v1)
+	}
+	if found.KnownStatus != "RUNNING" || found.DesiredStatus != "RUNNING" || found.Family != task.Spec.Family {
+		t.Errorf("/v1/tasks: KnownStatus=%q DesiredStatus=%q Family=%q, want RUNNING RUNNING %q",
+			found.KnownStatus, found.DesiredStatus, found.Family, task.Spec.Family)
+	}
+	ids := map[string]string{}
+	for _, c := range found.Containers {
+		ids[c.Name] = c.DockerID
+	}
+	for _, c := range task.Status.Containers {
+		if ids[c.Name] != c.DockerID {
+			t.Errorf("/v1/tasks container %s DockerId = %q, want %q", c.Name, ids[c.Name], c.DockerID)
+		}
+	}
+}
+
+func TestEssentialContainerExitStopsTask(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	a.WriteTask("batch.json", h.Task("batch",
+		h.App("main", "exit", "3", "1s"),
+		h.App("side", "sleep").NotEssential(),
+	).JSON())
+
+	task := a.WaitTask(t, "batch.json", startTimeout, h.IsStopped)
+	main := h.Container(t, task, "main")
+	if main.ExitCode == nil || *main.ExitCode != 3 {
+		t.Errorf("main exit code = %v, want 3; %s", main.ExitCode, h.Describe(task))
+	}
+	if !strings.Contains(strings.ToLower(task.Status.StoppedReason), "essential container") {
+		t.Errorf("stoppedReason = %q, want it to name the essential container's exit", task.Status.StoppedReason)
+	}
+	side := h.Container(t, task, "side")
+	if side.KnownStatus != apiv1.StatusStopped {
+		t.Errorf("side container is %s, want STOPPED", side.KnownStatus)
+	}
+	if side.StartedAt == nil {
+		t.Errorf("side container never started; the test wants a running container stopped by the exit")
+	}
+	if d := inspect(t, side.DockerID); d.State.Running {
+		t.Errorf("docker says side is still running (%s)", d.State.Status)
+	}
+}
+
+func TestDependsOnConditions(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	cases := []struct {
+		file  string
+		def   h.TaskDefinition
+		check func(t *testing.T, task apiv1.Task)
+	}{{
+		file: "success.json",
+		def: h.Task("success",
+			h.App("init", "exit", "0").NotEssential(),
+			h.App("app", "sleep").After("init", apiv1.ConditionSuccess)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if task.Status.KnownStatus != apiv1.StatusRunning {
+				t.Fatalf("task not running: %s", h.Describe(task))
+			}
+			init := h.Container(t, task, "init")
+			if init.ExitCode == nil || *init.ExitCode != 0 {
+				t.Errorf("init exit code = %v, want 0", init.ExitCode)
+			}
+			initD := inspect(t, init.DockerID)
+			app := inspect(t, h.Container(t, task, "app").DockerID)
+			if !app.State.Running || app.State.StartedAt.Before(initD.State.FinishedAt) {
+				t.Errorf("app running=%v started %s; want running, started after init finished (%s)",
+					app.State.Running, app.State.StartedAt, initD.State.FinishedAt)
+			}
+		},
+	}, {
+		file: "failed-success.json",
+		def: h.Task("failedsuccess",
+			h.App("init", "exit", "1").NotEssential(),
+			h.App("app", "sleep").After("init", apiv1.ConditionSuccess)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if task.Status.KnownStatus != apiv1.StatusStopped {
+				t.Fatalf("task not stopped: %s", h.Describe(task))
+			}
+			if !strings.Contains(task.Status.StoppedReason, "DependencyError") {
+				t.Errorf("stoppedReason = %q, want a DependencyError", task.Status.StoppedReason)
+			}
+			app := h.Container(t, task, "app")
+			if app.StartedAt != nil {
+				t.Errorf("app started at %s although init failed its SUCCESS condition", app.StartedAt)
+			}
+			if app.DockerID != "" {
+				if d := inspect(t, app.DockerID); d.State.Started() {
+					t.Errorf("docker says app started at %s although init failed", d.State.StartedAt)
+				}
+			}
+		},
+	}, {
+		file: "healthy.json",
+		def: h.Task("healthy",
+			h.App("db", "healthy-after", "2s").HealthCheckedByTestapp(),
+			h.App("app", "sleep").After("db", apiv1.ConditionHealthy)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if ok, why := h.IsRunning(task); !ok {
+				t.Fatalf("task not running: %s", why)
+			}
+			db := h.Container(t, task, "db")
+			if db.Health == nil || db.Health.Status != apiv1.HealthHealthy {
+				t.Errorf("db health = %+v, want HEALTHY", db.Health)
+			}
+			dbD := inspect(t, db.DockerID)
+			app := inspect(t, h.Container(t, task, "app").DockerID)
+			// db cannot be healthy before healthy-after's 2s have passed.
+			if app.State.StartedAt.Sub(dbD.State.StartedAt) < 2*time.Second {
+				t.Errorf("app started %s after db; a HEALTHY dependency needs at least 2s",
+					app.State.StartedAt.Sub(dbD.State.StartedAt))
+			}
+		},
+	}}
+	for _, c := range cases {
+		a.WriteTask(c.file, c.def.JSON())
+	}
+	for _, c := range cases {
+		t.Run(strings.TrimSuffix(c.file, ".json"), func(t *testing.T) {
+			// Settled: stopped, or the dependent container is running.
+			task := a.WaitTask(t, c.file, startTimeout, func(task apiv1.Task) (bool, string) {
+				app := task.Status.ContainerStatusFor("app")
+				settled := task.Status.KnownStatus == apiv1.StatusStopped ||
+					task.Status.KnownStatus == apiv1.StatusRunning && app != nil && app.KnownStatus == apiv1.StatusRunning
+				return settled, h.Describe(task)
+			})
+			c.check(t, task)
+		})
+	}
+}

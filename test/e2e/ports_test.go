@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
+)
+
+func TestDynamicHostPortServesHTTPFromTheConfiguredRange(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	a.WriteTask("api.json", h.Task("api", h.App("web", "serve", "8080").Port(8080, 0)).JSON())
+
+	task := a.WaitTask(t, "api.json", startTimeout, h.IsRunning)
+	web := h.Container(t, task, "web")
+	if len(web.Ports) != 1 {
+		t.Fatalf("web has ports %+v, want one binding of 8080", web.Ports)
+	}
+	hostPort := int(web.Ports[0].HostPort)
+	if web.Ports[0].ContainerPort != 8080 || web.Ports[0].Protocol != "tcp" {
+		t.Errorf("binding %+v, want containerPort 8080 tcp", web.Ports[0])
+	}
+	lo, hi := portRange(t, a.PortRange)
+	if hostPort < lo || hostPort > hi {
+		t.Errorf("host port %d outside ECS_DYNAMIC_HOST_PORT_RANGE %s", hostPort, a.PortRange)
+	}
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/", hostPort)
+	client := &http.Client{Timeout: 2 * time.Second}
+	h.WaitFor(t, "HTTP ok from "+url, 15*time.Second, func() (bool, string) {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false, err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200 && strings.HasPrefix(string(body), "ok"), fmt.Sprintf("%d %q", resp.StatusCode, body)
+	})
+
+	d := inspect(t, web.DockerID)
+	bound := d.NetworkSettings.Ports["8080/tcp"]
+	if len(bound) == 0 || bound[0].HostPort != strconv.Itoa(hostPort) {
+		t.Errorf("docker binds 8080/tcp to %+v, want host port %d", bound, hostPort)
+	}
+
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v1Port int
+	for _, vt := range v1.Tasks {
+		for _, c := range vt.Containers {
+			if c.DockerID == web.DockerID && len(c.Ports) > 0 {
+				v1Port = c.Ports[0].HostPort
+				if c.Ports[0].ContainerPort != 8080 || c.Ports[0].Protocol != "tcp" {
+					t.Errorf("/v1/tasks port %+v, want ContainerPort 8080 tcp", c.Ports[0])
+				}
+			}
+		}
+	}
+	if v1Port != hostPort {
+		t.Errorf("/v1/tasks says HostPort %d, want %d (%+v)", v1Port, hostPort, v1)
+	}
+}
+
+// portRange parses "start-end".
+func portRange(t *testing.T, r string) (int, int) {
+	t.Helper()
+	lo, hi, ok := strings.Cut(r, "-")
+	l, err1 := strconv.Atoi(lo)
+	u, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil {
+		t.Fatalf("bad port range %q", r)
+	}
+	return l, u
+}
