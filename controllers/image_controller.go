@@ -127,10 +127,12 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image) error {
 		return fmt.Errorf("record pull of %s: %w", img.Spec.Ref, err)
 	}
 	if pullErr != nil {
+		imagePulls.WithLabelValues("failure").Inc()
 		log.Info("image pull failed", "error", pullErr.Error())
 		r.event(img, apiv1.EventWarning, "PullFailed", "pull of %s failed after %s: %v", img.Spec.Ref, now.Sub(start).Round(time.Millisecond), pullErr)
 		return nil
 	}
+	imagePulls.WithLabelValues("success").Inc()
 	r.event(img, apiv1.EventNormal, "Pulled", "pulled %s in %s", img.Spec.Ref, now.Sub(start).Round(time.Millisecond))
 	return nil
 }

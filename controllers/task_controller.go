@@ -173,6 +173,8 @@ func (t *taskRun) summarize() {
 		if least == apiv1.StatusRunning && st.StartedAt == nil {
 			st.StartedAt = microTime(t.now)
 			t.event(apiv1.EventNormal, "Running", "all containers started")
+			taskTransitions.WithLabelValues(string(apiv1.StatusRunning)).Inc()
+			taskStartSeconds.Observe(t.now.Sub(t.task.CreationTimestamp.Time).Seconds())
 		}
 	}
 }

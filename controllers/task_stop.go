@@ -55,6 +55,7 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 	st.StoppedAt = microTime(t.now)
 	st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	t.log.Info("task stopped", "reason", st.StoppedReason)
+	taskTransitions.WithLabelValues(string(apiv1.StatusStopped)).Inc()
 	t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
 	return reconcile.Result{RequeueAfter: t.r.Opts.CleanupWait}, nil
 }
