@@ -109,6 +109,8 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 			return errors.New("docker state not synced yet")
 		case !set.Started():
 			return errors.New("controllers not started yet")
+		case !src.Synced():
+			return errors.New("static task files not loaded yet")
 		}
 		return nil
 	}
