@@ -7,7 +7,8 @@
 //	testapp sleep                run until signalled; exit 0 on SIGTERM
 //	testapp ignore-term          run until SIGKILL (ignores SIGTERM)
 //	testapp healthy-after D      run; "testapp check" succeeds once D passed
-//	testapp check                health check: exit 0 if healthy, 1 if not
+//	testapp check [URL]          health check: exit 0 if healthy, 1 if not;
+//	                             with URL, healthy means URL answers 200
 //	testapp env                  print the environment, then sleep
 //	testapp write PATH TEXT      write TEXT to PATH, then sleep
 //	testapp cat PATH             print PATH, then exit 0 (1 if missing)
@@ -86,6 +87,9 @@ func main() {
 		time.AfterFunc(d, func() { os.WriteFile(healthFile, []byte("ok"), 0o644) })
 		waitTerm()
 	case "check":
+		if len(args) > 0 {
+			os.Exit(checkURL(args[0]))
+		}
 		if _, err := os.Stat(healthFile); err != nil {
 			os.Exit(1)
 		}
@@ -108,6 +112,23 @@ func main() {
 	default:
 		fail("unknown command " + os.Args[1])
 	}
+}
+
+// checkURL is a health check for a server: the image has no shell and no
+// curl, so a task definition's healthCheck command runs this instead.
+func checkURL(url string) int {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testapp: check:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "testapp: check:", url, "answered", resp.Status)
+		return 1
+	}
+	return 0
 }
 
 func arg(args []string, i int) string {
