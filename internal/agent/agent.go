@@ -197,4 +197,3 @@ func int32s[T ~int | ~int32 | ~uint16](in []T) []int32 {
 	}
 	return out
 }
-
