@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestDescribeTaskShowsStatusContainersAndEvents(t *testing.T) {
+	stopped := stoppedAgent(t)
+	running, port, _ := runningAgent(t)
+	for _, tc := range []struct {
+		name string
+		dir  string
+		port int
+		ref  string
+	}{
+		{"stopped agent, by prefix", stopped, silentPort(t), "0123"},
+		{"running agent, by arn", running, port, webArn},
+		{"running agent, by id", running, port, webTask},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, err := run(t, tc.dir, tc.port, "describe", "task", tc.ref)
+			if err != nil {
+				t.Fatalf("%v (stderr %s)", err, errOut)
+			}
+			for _, w := range []string{
+				"Name:", webTask, "ARN:", webArn, "Family:", "web:3", "Known Status:", "RUNNING",
+				"web:", "Docker ID:", webID, "Health:", "HEALTHY", "Ports:", "32768->80/tcp",
+				"init:", "Exit Code:", "completed", "Environment:", "API_TOKEN",
+				"Events:", "started container web", "(x3 over",
+			} {
+				if !strings.Contains(out, w) {
+					t.Errorf("describe lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range []string{"hunter2", "batch only"} {
+				if strings.Contains(out, w) {
+					t.Errorf("describe shows %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestDescribeRefusesAmbiguousOrUnknownTasks(t *testing.T) {
+	dir := stoppedAgent(t)
+	port := silentPort(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"describe", "task", "0"}, "ambiguous"},
+		{[]string{"describe", "task", "beef"}, "not found"},
+		{[]string{"describe", "image", "x"}, "describe shows tasks"},
+	} {
+		_, _, err := run(t, dir, port, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
