@@ -19,12 +19,16 @@ func TestDynamicHostPortServesHTTPFromTheConfiguredRange(t *testing.T) {
 
 	task := a.WaitTask(t, "api.json", startTimeout, h.IsRunning)
 	web := h.Container(t, task, "web")
-	if len(web.Ports) != 1 {
-		t.Fatalf("web has ports %+v, want one binding of 8080", web.Ports)
+	// Docker 20.10 binds IPv4 and IPv6 (0.0.0.0 and ::): one binding per
+	// address, all on the same host port.
+	if len(web.Ports) == 0 {
+		t.Fatalf("web has no port bindings, want 8080 bound")
 	}
 	hostPort := int(web.Ports[0].HostPort)
-	if web.Ports[0].ContainerPort != 8080 || web.Ports[0].Protocol != "tcp" {
-		t.Errorf("binding %+v, want containerPort 8080 tcp", web.Ports[0])
+	for _, p := range web.Ports {
+		if p.ContainerPort != 8080 || p.Protocol != "tcp" || int(p.HostPort) != hostPort {
+			t.Errorf("binding %+v, want containerPort 8080 tcp on host port %d", p, hostPort)
+		}
 	}
 	lo, hi := portRange(t, a.PortRange)
 	if hostPort < lo || hostPort > hi {
@@ -53,19 +57,21 @@ func TestDynamicHostPortServesHTTPFromTheConfiguredRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v1Port int
+	var v1Ports []h.IntrospectionPort
 	for _, vt := range v1.Tasks {
 		for _, c := range vt.Containers {
-			if c.DockerID == web.DockerID && len(c.Ports) > 0 {
-				v1Port = c.Ports[0].HostPort
-				if c.Ports[0].ContainerPort != 8080 || c.Ports[0].Protocol != "tcp" {
-					t.Errorf("/v1/tasks port %+v, want ContainerPort 8080 tcp", c.Ports[0])
-				}
+			if c.DockerID == web.DockerID {
+				v1Ports = c.Ports
 			}
 		}
 	}
-	if v1Port != hostPort {
-		t.Errorf("/v1/tasks says HostPort %d, want %d (%+v)", v1Port, hostPort, v1)
+	if len(v1Ports) == 0 {
+		t.Errorf("/v1/tasks has no ports for the web container: %+v", v1)
+	}
+	for _, p := range v1Ports {
+		if p.ContainerPort != 8080 || p.Protocol != "tcp" || p.HostPort != hostPort {
+			t.Errorf("/v1/tasks port %+v, want ContainerPort 8080 tcp HostPort %d", p, hostPort)
+		}
 	}
 }
 
