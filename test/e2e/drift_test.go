@@ -35,3 +35,24 @@ func TestContainerRemovedBehindTheAgentsBackStopsTheTask(t *testing.T) {
 		t.Errorf("agent made containers %v after the removal; a stopped task must not be restarted", ids)
 	}
 }
+
+func TestContainerRemovedWhileTheAgentWasDownStopsTheTask(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	a.WriteTask("victim.json", h.Task("victim", h.App("app", "sleep")).JSON())
+	task := a.WaitTask(t, "victim.json", startTimeout, h.IsRunning)
+
+	a.Kill()
+	if err := h.RemoveContainer(h.Container(t, task, "app").DockerID); err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	task = a.WaitTask(t, "victim.json", 15*time.Second, func(task apiv1.Task) (bool, string) {
+		app := task.Status.ContainerStatusFor("app")
+		removed := app != nil && strings.Contains(app.Reason+" "+task.Status.StoppedReason, "removed")
+		return task.Status.KnownStatus == apiv1.StatusStopped && removed, h.Describe(task)
+	})
+	if ids := clusterIDs(t, a); len(ids) != 0 {
+		t.Errorf("agent made containers %v after the removal; a stopped task must not be restarted", ids)
+	}
+}
