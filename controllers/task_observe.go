@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
@@ -12,7 +13,8 @@ import (
 // has one.
 const (
 	reasonEssentialExited   = "Essential container in task exited"
-	reasonRemovedBehindBack = "DockerStateError: container %s was removed outside the agent"
+	reasonRemovedPrefix     = "DockerStateError: container "
+	reasonRemovedBehindBack = reasonRemovedPrefix + "%s was removed outside the agent"
 )
 
 // observe brings every container's status up to date with the Docker cache.
@@ -36,14 +38,30 @@ func (t *taskRun) observe() {
 			t.applyDocker(cs, &dc)
 			continue
 		}
-		if cs.DockerID != "" && cs.KnownStatus != apiv1.StatusStopped {
-			cs.KnownStatus = apiv1.StatusStopped
-			cs.Reason = fmt.Sprintf(reasonRemovedBehindBack, cs.DockerName)
-			cs.FinishedAt = microTime(t.now)
-			t.log.Info("container removed outside the agent", "container", spec.Name, "dockerId", cs.DockerID)
-			t.event(apiv1.EventWarning, "ContainerRemoved", "container %s (%s) was removed outside the agent", spec.Name, short(cs.DockerID))
+		if cs.DockerID != "" && st.KnownStatus != apiv1.StatusStopped {
+			t.removedOutside(cs)
 		}
 	}
+}
+
+// removedOutside records that someone else removed the container. `docker rm
+// -f` kills it first, so its exit may have been seen already: the removal is
+// still the better reason.
+func (t *taskRun) removedOutside(cs *apiv1.ContainerStatus) {
+	if cs.KnownStatus == apiv1.StatusStopped && isRemovedReason(cs.Reason) {
+		return
+	}
+	if cs.KnownStatus != apiv1.StatusStopped {
+		cs.KnownStatus = apiv1.StatusStopped
+		cs.FinishedAt = microTime(t.now)
+	}
+	cs.Reason = fmt.Sprintf(reasonRemovedBehindBack, cs.DockerName)
+	t.log.Info("container removed outside the agent", "container", cs.Name, "dockerId", cs.DockerID)
+	t.event(apiv1.EventWarning, "ContainerRemoved", "container %s (%s) was removed outside the agent", cs.Name, short(cs.DockerID))
+}
+
+func isRemovedReason(reason string) bool {
+	return strings.HasPrefix(reason, reasonRemovedPrefix)
 }
 
 // findContainer picks the Docker container backing a status entry. If a crash
@@ -95,8 +113,14 @@ func (t *taskRun) applyDocker(cs *apiv1.ContainerStatus, dc *dockerstate.Contain
 		cs.KnownStatus = apiv1.StatusRunning
 		cs.ExitCode = nil
 		cs.FinishedAt = nil
-	case dockerstate.StateExited, dockerstate.StateDead, dockerstate.StateRemoving:
+	case dockerstate.StateExited, dockerstate.StateDead:
 		t.applyExit(cs, dc)
+	case dockerstate.StateRemoving:
+		t.applyExit(cs, dc)
+		// The agent removes containers only of STOPPED tasks.
+		if t.task.Status.KnownStatus != apiv1.StatusStopped {
+			t.removedOutside(cs)
+		}
 	}
 }
 

@@ -98,7 +98,7 @@ func (t *taskRun) handleExits(ctx context.Context, after *wakeup) error {
 		}
 		if c.Essential {
 			reason := reasonEssentialExited
-			if cs.ExitCode == nil && cs.Reason != "" {
+			if (cs.ExitCode == nil && cs.Reason != "") || isRemovedReason(cs.Reason) {
 				// It did not exit: it never started, or it was removed.
 				reason = cs.Reason
 			}

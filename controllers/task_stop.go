@@ -51,13 +51,29 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 	}
 	st := &t.task.Status
 	st.KnownStatus = apiv1.StatusStopped
-	st.StoppedReason = st.StoppingReason
+	st.StoppedReason = t.finalReason()
 	st.StoppedAt = microTime(t.now)
 	st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	t.log.Info("task stopped", "reason", st.StoppedReason)
 	taskTransitions.WithLabelValues(string(apiv1.StatusStopped)).Inc()
 	t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
 	return reconcile.Result{RequeueAfter: t.r.Opts.CleanupWait}, nil
+}
+
+// finalReason is the reason the task stopped. An essential container's exit
+// that turns out to have been a removal behind the agent's back (docker rm -f
+// kills, then removes) is reported as the removal.
+func (t *taskRun) finalReason() string {
+	reason := t.task.Status.StoppingReason
+	if reason != reasonEssentialExited {
+		return reason
+	}
+	for _, c := range t.task.Spec.Containers {
+		if cs := t.task.Status.ContainerStatusFor(c.Name); c.Essential && isRemovedReason(cs.Reason) {
+			return cs.Reason
+		}
+	}
+	return reason
 }
 
 func (t *taskRun) desiredStopReason() string {
