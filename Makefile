@@ -33,13 +33,14 @@ help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build bin/ecs-agent (static, version from git describe)
-	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/agent
+build: ## Build bin/ecs-agent (version from git describe)
+	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/agent
 
 .PHONY: image
-image: docker build ## Build the agent's container image ecs-agent:$(VERSION) (config/Dockerfile)
+image: docker ## Build the agent's container image ecs-agent:$(VERSION) (config/Dockerfile)
 	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
-	cp $(BIN) config/Dockerfile "$$ctx/"; \
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o "$$ctx/ecs-agent" ./cmd/agent; \
+	cp config/Dockerfile "$$ctx/"; \
 	cp /etc/ssl/certs/ca-certificates.crt "$$ctx/" 2>/dev/null || \
 		{ echo "warning: no /etc/ssl/certs/ca-certificates.crt; the image has no CA certificates"; : >"$$ctx/ca-certificates.crt"; }; \
 	DOCKER_BUILDKIT=0 docker build -q -t ecs-agent:$(VERSION) "$$ctx" >/dev/null; \
