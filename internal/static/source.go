@@ -46,8 +46,10 @@ const (
 
 // Defaults for the Source's timings and identity.
 const (
-	DefaultRescan  = 30 * time.Second
-	DefaultSettle  = 300 * time.Millisecond
+	DefaultRescan = 30 * time.Second
+	DefaultSettle = 300 * time.Millisecond
+	// eventCoalesce gathers the several events one write makes.
+	eventCoalesce  = 20 * time.Millisecond
 	DefaultRegion  = "local"
 	DefaultAccount = "000000000000"
 	DefaultCluster = "default" // ECS's default cluster name
@@ -166,7 +168,10 @@ func (r *runner) handleEvent(ev fsnotify.Event) {
 		return
 	}
 	if isTaskFile(filepath.Base(ev.Name)) {
-		r.schedule(ev.Name, r.settle)
+		// Content that parses is complete (a cut JSON object never
+		// parses), so it is looked at almost at once; content that does
+		// not parse waits the settle time in syncPath.
+		r.schedule(ev.Name, min(r.settle, eventCoalesce))
 		return
 	}
 	// Other names matter too: a symlink swap (..data, as Kubernetes
