@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
@@ -165,35 +166,31 @@ func enqueue(q Queue, names []string) {
 	}
 }
 
+// watchedLists makes an empty list of each kind the controllers watch.
+var watchedLists = map[string]func() store.ObjectList{
+	"Task":           func() store.ObjectList { return &apiv1.TaskList{} },
+	"Image":          func() store.ObjectList { return &apiv1.ImageList{} },
+	"PortAllocation": func() store.ObjectList { return &apiv1.PortAllocationList{} },
+}
+
 func listKind(ctx context.Context, s store.Store, kind string) ([]store.Object, error) {
-	var out []store.Object
-	switch kind {
-	case "Task":
-		var l apiv1.TaskList
-		if err := s.List(ctx, &l); err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case "Image":
-		var l apiv1.ImageList
-		if err := s.List(ctx, &l); err != nil {
-			return nil, fmt.Errorf("list images: %w", err)
-		}
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case "PortAllocation":
-		var l apiv1.PortAllocationList
-		if err := s.List(ctx, &l); err != nil {
-			return nil, fmt.Errorf("list port allocations: %w", err)
-		}
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	default:
+	newList, ok := watchedLists[kind]
+	if !ok {
 		return nil, fmt.Errorf("list %s: kind not watched by controllers", kind)
+	}
+	list := newList()
+	if err := s.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("list %s: %w", kind, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", kind, err)
+	}
+	out := make([]store.Object, 0, len(items))
+	for _, item := range items {
+		if o, ok := item.(store.Object); ok {
+			out = append(out, o)
+		}
 	}
 	return out, nil
 }
