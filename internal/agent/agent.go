@@ -114,12 +114,16 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		}
 		return nil
 	}
+	intro := introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent(), Log: log.WithName("introspection")})
 	srv := &http.Server{
-		Handler: introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent()}).Handler(),
+		Handler: intro.Handler(),
 		// Slow clients must not hold connections forever; the watch
 		// stream has no write deadline of its own.
 		ReadHeaderTimeout: 5 * time.Second,
 	}
+
+	// Watch streams never end by themselves; shutdown must end them.
+	srv.RegisterOnShutdown(intro.CloseWatches)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return docker.Run(ctx) })
