@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,11 +176,15 @@ func taskPorts(t *apiv1.Task) string {
 	return orNone(strings.Join(all, ","))
 }
 
-// portList shows bindings as docker ps does: 32768->80/tcp.
+// portList shows bindings as docker ps does: 32768->80/tcp. Docker binds a
+// port on 0.0.0.0 and on :: alike; the table shows such a pair once.
 func portList(ports []apiv1.PortBinding) string {
 	parts := make([]string, 0, len(ports))
 	for _, p := range ports {
-		parts = append(parts, fmt.Sprintf("%d->%d/%s", p.HostPort, p.ContainerPort, protocol(p.Protocol)))
+		s := fmt.Sprintf("%d->%d/%s", p.HostPort, p.ContainerPort, protocol(p.Protocol))
+		if !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
 	}
 	return strings.Join(parts, ",")
 }
