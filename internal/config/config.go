@@ -164,6 +164,15 @@ type Config struct {
 	// ExcludeUntrackedImages is ECS_EXCLUDE_UNTRACKED_IMAGE: image
 	// references (name:tag) never removed by image cleanup.
 	ExcludeUntrackedImages []string
+	// ImageCleanupHighThresholdPercent is
+	// ECS_IMAGE_CLEANUP_HIGH_THRESHOLD_PERCENT (ours): above 0, image
+	// cleanup runs by disk usage, as the kubelet's image GC does: only while
+	// the Docker data disk is at least this full, and until it is below
+	// ImageCleanupLowThresholdPercent.
+	ImageCleanupHighThresholdPercent int
+	// ImageCleanupLowThresholdPercent is
+	// ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT (ours).
+	ImageCleanupLowThresholdPercent int
 	// ContainerInstanceTags is ECS_CONTAINER_INSTANCE_TAGS.
 	ContainerInstanceTags map[string]string
 	// DynamicHostPortRange is ECS_DYNAMIC_HOST_PORT_RANGE, by default the

@@ -17,6 +17,7 @@ func (r *resolver) finish(c *Config, portRangeFile string) []error {
 	errs = append(errs, r.credentials(c)...)
 	errs = append(errs, r.engineAuth(c)...)
 	r.minimums(c)
+	errs = append(errs, diskThresholds(c)...)
 	r.dynamicPortRange(c, portRangeFile)
 	if c.IntrospectionPort == c.TaskMetadataPort {
 		errs = append(errs, fmt.Errorf("ECS_INTROSPECTION_PORT and ECS_TASK_METADATA_PORT are both %d: they must differ", c.IntrospectionPort))

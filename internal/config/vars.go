@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -102,6 +103,8 @@ var variables = []variable{
 
 	// Ours.
 	field("ECS_STATIC_TASKS_DIR", DefaultStaticTasksDir, func(c *Config) *string { return &c.StaticTasksDir }, parsePath, str),
+	field("ECS_IMAGE_CLEANUP_HIGH_THRESHOLD_PERCENT", "0", func(c *Config) *int { return &c.ImageCleanupHighThresholdPercent }, parsePercent, fmtInt),
+	field("ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT", "80", func(c *Config) *int { return &c.ImageCleanupLowThresholdPercent }, parsePercent, fmtInt),
 	field("ECS_OFFLINE", "false", func(c *Config) *bool { return &c.Offline }, parseBool, fmtBool),
 	field("ECS_INTROSPECTION_PORT", fmt.Sprint(DefaultIntrospectionPort), func(c *Config) *int { return &c.IntrospectionPort }, parsePort, fmtInt),
 	field("ECS_TASK_METADATA_PORT", fmt.Sprint(DefaultTaskMetadataPort), func(c *Config) *int { return &c.TaskMetadataPort }, parsePort, fmtInt),
@@ -186,4 +189,22 @@ func (r *resolver) apply(c *Config, v variable) []error {
 		return []error{newValueError(v, value, where, err)}
 	}
 	return nil
+}
+
+func parsePercent(s string) (int, error) {
+	n, err := parseInt(s)
+	if err == nil && (n < 0 || n > 100) {
+		err = errors.New("must be a percentage from 0 to 100")
+	}
+	return n, err
+}
+
+// diskThresholds checks that the disk-usage mode of image cleanup stops
+// below where it starts.
+func diskThresholds(c *Config) []error {
+	high, low := c.ImageCleanupHighThresholdPercent, c.ImageCleanupLowThresholdPercent
+	if high == 0 || low < high {
+		return nil
+	}
+	return []error{fmt.Errorf("ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT=%d must be below ECS_IMAGE_CLEANUP_HIGH_THRESHOLD_PERCENT=%d: cleanup starts at the high mark and stops under the low one", low, high)}
 }

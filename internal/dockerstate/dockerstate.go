@@ -153,6 +153,13 @@ type Client interface {
 	// PullImage pulls ref; progress, when not nil, is called with bytes done
 	// and total as layers download.
 	PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error
+	// DeleteImage removes one image reference (or id) without force; see
+	// ErrImageInUse.
+	DeleteImage(ctx context.Context, ref string) (ImageRemoval, error)
+	// ListImages returns every local image.
+	ListImages(ctx context.Context) ([]Image, error)
+	// DataDisk reports the usage of the disk holding the daemon's data.
+	DataDisk(ctx context.Context) (DiskUsage, error)
 	// EnsureVolume creates the named volume unless it exists.
 	EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error
 	RemoveVolume(ctx context.Context, name string) error

@@ -56,6 +56,8 @@ type Fake struct {
 	calls      map[Method]int
 	nextID     int
 	nextPort   int32
+	// diskTotal and diskBase size the pretend data disk (SetDisk).
+	diskTotal, diskBase uint64
 
 	subMu   sync.Mutex
 	subs    map[int]func(dockerstate.Change)
