@@ -33,7 +33,11 @@ type Set struct {
 	Tasks  *TaskReconciler
 	Images *ImageReconciler
 	Ports  *PortReconciler
-	Log    logr.Logger
+	// ImageCleanup is optional: nil when image cleanup is disabled. It
+	// runs as its own controller with one worker, so a cycle never holds
+	// up task starts.
+	ImageCleanup *ImageCleanupReconciler
+	Log          logr.Logger
 	// TaskWorkers is how many tasks reconcile at once.
 	TaskWorkers int
 
@@ -69,8 +73,16 @@ func (s *Set) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	all := []controller.TypedController[reconcile.Request]{tasks, images, ports}
+	if s.ImageCleanup != nil {
+		cleanup, err := s.newController("imagecleanup", s.ImageCleanup, 1, s.ImageCleanup.Source())
+		if err != nil {
+			return err
+		}
+		all = append(all, cleanup)
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	for _, c := range []controller.TypedController[reconcile.Request]{tasks, images, ports} {
+	for _, c := range all {
 		g.Go(func() error { return c.Start(ctx) })
 	}
 	s.started.Store(true)

@@ -24,6 +24,12 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 	if getErr != nil && !errors.Is(getErr, store.ErrNotFound) {
 		return false, fmt.Errorf("get image %s: %w", c.Image, getErr)
 	}
+	if getErr == nil && ImageBeingRemoved(&img) {
+		// Image cleanup decided to remove it before this task was written:
+		// wait for the removal (the image watch requeues this task), then
+		// pull it again.
+		return false, nil
+	}
 	if present {
 		t.markPulled(cs)
 		if errors.Is(getErr, store.ErrNotFound) {

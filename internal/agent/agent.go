@@ -99,6 +99,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		Ports:       &controllers.PortReconciler{Store: st},
 		TaskWorkers: max(8, 4*runtime.NumCPU()),
 	}
+	if !cfg.ImageCleanupDisabled {
+		set.ImageCleanup = imageCleanup(cfg, st, docker, recorder)
+	}
 	src := &static.Source{
 		Dir: cfg.StaticTasksDir, Store: st, Cluster: cfg.Cluster,
 		Log: log.WithName("static"),
@@ -200,4 +203,18 @@ func int32s[T ~int | ~int32 | ~uint16](in []T) []int32 {
 		out = append(out, int32(v))
 	}
 	return out
+}
+
+// imageCleanup builds the image cleanup controller from ECS_IMAGE_CLEANUP_*,
+// ECS_NUM_IMAGES_DELETE_PER_CYCLE and ECS_EXCLUDE_UNTRACKED_IMAGE.
+func imageCleanup(cfg *config.Config, st store.Store, docker dockerstate.Client, rec controllers.Recorder) *controllers.ImageCleanupReconciler {
+	return &controllers.ImageCleanupReconciler{
+		Store: st, Docker: docker, Events: rec, Now: time.Now,
+		Interval:        cfg.ImageCleanupInterval,
+		MinimumAge:      cfg.ImageMinimumCleanupAge,
+		PerCycle:        cfg.NumImagesToDeletePerCycle,
+		Exclude:         cfg.ExcludeUntrackedImages,
+		DiskHighPercent: cfg.ImageCleanupHighThresholdPercent,
+		DiskLowPercent:  cfg.ImageCleanupLowThresholdPercent,
+	}
 }
