@@ -183,6 +183,9 @@ type Config struct {
 	// Offline is ECS_OFFLINE (ours): run only static tasks, with no control
 	// plane. Short cleanup durations are honoured when it is set.
 	Offline bool
+	// PollInterval is ECS_POLL_INTERVAL (ours): the time between two polls
+	// of the ECS API for this instance's tasks, jittered by up to a fifth.
+	PollInterval time.Duration
 	// IntrospectionPort is ECS_INTROSPECTION_PORT (ours), served on
 	// 127.0.0.1.
 	IntrospectionPort int

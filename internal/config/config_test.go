@@ -88,6 +88,7 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_DYNAMIC_HOST_PORT_RANGE":              "32768-60999",
 		"ECS_STATIC_TASKS_DIR":                     "/etc/ecs/tasks.d",
 		"ECS_OFFLINE":                              "false",
+		"ECS_POLL_INTERVAL":                        "10s",
 		"ECS_IMAGE_CLEANUP_HIGH_THRESHOLD_PERCENT": "0",
 		"ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT":  "80",
 		"ECS_INTROSPECTION_PORT":                   "51678",
