@@ -99,6 +99,7 @@ func (r *ImageCleanupReconciler) Cycle(ctx context.Context) (CycleResult, error)
 			return res, fmt.Errorf("image cleanup: %w", err)
 		}
 		if d.UsedPercent() < float64(r.DiskHighPercent) {
+			log.FromContext(ctx).V(1).Info("image cleanup: nothing removed", "diskUsedPercent", int(d.UsedPercent()))
 			return res, nil
 		}
 		disk = &diskWatch{usage: d}
@@ -121,8 +122,10 @@ func (r *ImageCleanupReconciler) Cycle(ctx context.Context) (CycleResult, error)
 			res.Freed += freed
 		}
 	}
-	if len(res.Removed) > 0 {
-		log.FromContext(ctx).Info("image cleanup cycle", "removed", len(res.Removed), "freedMB", res.Freed>>20, "candidates", res.Candidates)
+	if len(res.Removed) == 0 {
+		log.FromContext(ctx).V(1).Info("image cleanup: nothing removed", "candidates", res.Candidates)
+	} else {
+		log.FromContext(ctx).Info("image cleanup cycle", "removed", res.Removed, "freedMB", res.Freed>>20, "candidates", res.Candidates)
 	}
 	return res, nil
 }
