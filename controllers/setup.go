@@ -24,6 +24,11 @@ import (
 // Queue is a controller's work queue, keyed by object name.
 type Queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 
+// reportWorkers is how many tasks' reports are sent at once: reports of
+// one task are sequential (a task is never in two workers), of different
+// tasks parallel.
+const reportWorkers = 4
+
 // Set is the agent's reconcilers, built with their watches and started
 // together. Controllers run without an API server: their sources are store
 // watches and the Docker cache's changes, not informers.
@@ -37,7 +42,10 @@ type Set struct {
 	// runs as its own controller with one worker, so a cycle never holds
 	// up task starts.
 	ImageCleanup *ImageCleanupReconciler
-	Log          logr.Logger
+	// Reporter is optional: nil when the agent runs offline. It sends the
+	// state of ECS tasks to the control plane.
+	Reporter *ReportReconciler
+	Log      logr.Logger
 	// TaskWorkers is how many tasks reconcile at once.
 	TaskWorkers int
 
@@ -81,6 +89,13 @@ func (s *Set) Run(ctx context.Context) error {
 		}
 		all = append(all, cleanup)
 	}
+	if s.Reporter != nil {
+		report, err := s.newController("report", s.Reporter, reportWorkers, s.watch("Task", taskOfTask))
+		if err != nil {
+			return err
+		}
+		all = append(all, report)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, c := range all {
 		g.Go(func() error { return c.Start(ctx) })
@@ -91,7 +106,7 @@ func (s *Set) Run(ctx context.Context) error {
 }
 
 func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
-	c, err := controller.NewTypedUnmanaged(name, controller.TypedOptions[reconcile.Request]{
+	opts := controller.TypedOptions[reconcile.Request]{
 		Reconciler:              r,
 		MaxConcurrentReconciles: workers,
 		// One process may build the set more than once (tests); names
@@ -99,7 +114,13 @@ func (s *Set) newController(name string, r reconcile.Reconciler, workers int, sr
 		SkipNameValidation: ptr.To(true),
 		RecoverPanic:       ptr.To(true),
 		Logger:             s.Log.WithName(name),
-	})
+	}
+	if rl, ok := r.(interface {
+		RateLimiter() workqueue.TypedRateLimiter[reconcile.Request]
+	}); ok {
+		opts.RateLimiter = rl.RateLimiter()
+	}
+	c, err := controller.NewTypedUnmanaged(name, opts)
 	if err != nil {
 		return nil, fmt.Errorf("build %s controller: %w", name, err)
 	}

@@ -147,6 +147,12 @@ func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
 	if wait := st.CleanupAt.Sub(t.now); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
+	if t.task.Spec.Source == apiv1.SourceECS && st.ReportedStatus != apiv1.StatusStopped {
+		// ECS must hear of the stop before the task can be forgotten; the
+		// reporter's acknowledgement is a write to the task, which requeues
+		// it here.
+		return reconcile.Result{}, nil
+	}
 	ids := map[string]bool{}
 	for _, cs := range st.Containers {
 		if cs.DockerID != "" {

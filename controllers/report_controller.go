@@ -1,0 +1,254 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// Limits ECS puts on the reasons it accepts (the ECS agent truncates to
+// these: agent/api/statechange.go, ecsMaxContainerReasonLength and
+// ecsMaxTaskReasonLength).
+const (
+	maxContainerReasonLength = 255
+	maxTaskReasonLength      = 1024
+)
+
+// ContainerStateReport is one container's state as the control plane is told
+// it (SubmitContainerStateChange, or an entry of SubmitTaskStateChange's
+// containers).
+type ContainerStateReport struct {
+	Cluster       string
+	TaskArn       string
+	ContainerName string
+	RuntimeID     string
+	// Status is RUNNING or STOPPED.
+	Status          apiv1.TaskStatusName
+	ExitCode        *int32
+	Reason          string
+	NetworkBindings []apiv1.PortBinding
+}
+
+// TaskStateReport is one task transition (SubmitTaskStateChange).
+type TaskStateReport struct {
+	Cluster string
+	TaskArn string
+	// Status is RUNNING or STOPPED.
+	Status             apiv1.TaskStatusName
+	Reason             string
+	Containers         []ContainerStateReport
+	PullStartedAt      *time.Time
+	PullStoppedAt      *time.Time
+	ExecutionStoppedAt *time.Time
+}
+
+// StateSubmitter sends state changes to the control plane;
+// internal/controlplane implements it over the ECS API. A nil error means
+// the control plane acknowledged the change.
+type StateSubmitter interface {
+	SubmitTaskState(ctx context.Context, r TaskStateReport) error
+	SubmitContainerState(ctx context.Context, r ContainerStateReport) error
+}
+
+// ReportReconciler tells the control plane about every transition of the
+// tasks it gave us, in lifecycle order per task and once each: the last
+// status the control plane acknowledged is recorded in the task (task and
+// container ReportedStatus) before anything else happens, so a restarted
+// agent recomputes what is still owed from the object alone.
+//
+// Like the ECS agent it reports RUNNING and STOPPED; PENDING is where ECS
+// itself puts a task when it places it. A task that ran is reported RUNNING
+// before STOPPED even if both happened while the control plane was out of
+// reach, so no transition is skipped. A crash between the control plane's
+// answer and the write of the acknowledgement sends that one change again:
+// ECS takes a repeated state as a no-op.
+type ReportReconciler struct {
+	Store     store.Store
+	Submitter StateSubmitter
+}
+
+var _ reconcile.Reconciler = (*ReportReconciler)(nil)
+
+// maxReportsPerPass bounds the reports one pass sends before it lets other
+// tasks have the worker; the acknowledgement write requeues the task.
+const maxReportsPerPass = 8
+
+// Reconcile implements reconcile.Reconciler.
+func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	log := log.FromContext(ctx).WithValues("task", req.Name)
+	ctx = logr.NewContext(ctx, log)
+	for range maxReportsPerPass {
+		var task apiv1.Task
+		if err := r.Store.Get(ctx, req.Name, &task); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return reconcile.Result{}, nil
+			}
+			return reconcile.Result{}, fmt.Errorf("get task %s: %w", req.Name, err)
+		}
+		if task.Spec.Source != apiv1.SourceECS {
+			return reconcile.Result{}, nil
+		}
+		next := nextReport(&task)
+		if next == nil {
+			return reconcile.Result{}, nil
+		}
+		if err := next.send(ctx, r.Submitter); err != nil {
+			return reconcile.Result{}, fmt.Errorf("report %s of task %s: %w", next.what(), task.Name, err)
+		}
+		if _, err := store.Mutate(ctx, r.Store, task.Name, next.acknowledge); err != nil {
+			return reconcile.Result{}, fmt.Errorf("record report %s of task %s: %w", next.what(), task.Name, err)
+		}
+		log.V(1).Info("reported", "change", next.what())
+	}
+	return reconcile.Result{Requeue: true}, nil
+}
+
+// RateLimiter is the reporter's retry backoff: per task from 200ms doubling
+// to 15s, so that reports resume within seconds once the control plane is
+// back (controller-runtime's default grows to 1000s).
+func (r *ReportReconciler) RateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](200*time.Millisecond, 15*time.Second),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(50), 200)},
+	)
+}
+
+// report is the next change a task owes the control plane: a task change
+// (with the containers it carries) or one container change.
+type report struct {
+	task      *TaskStateReport
+	container *ContainerStateReport
+}
+
+func (p *report) send(ctx context.Context, s StateSubmitter) error {
+	if p.task != nil {
+		return s.SubmitTaskState(ctx, *p.task)
+	}
+	return s.SubmitContainerState(ctx, *p.container)
+}
+
+func (p *report) what() string {
+	if p.task != nil {
+		return "task " + string(p.task.Status)
+	}
+	return fmt.Sprintf("container %s %s", p.container.ContainerName, p.container.Status)
+}
+
+// acknowledge records the report as accepted. It only ever raises a
+// ReportedStatus, so applying it twice is harmless.
+func (p *report) acknowledge(t *apiv1.Task) error {
+	ack := func(cr ContainerStateReport) {
+		if cs := t.Status.ContainerStatusFor(cr.ContainerName); cs != nil && rank(cs.ReportedStatus) < rank(cr.Status) {
+			cs.ReportedStatus = cr.Status
+		}
+	}
+	if p.task == nil {
+		ack(*p.container)
+		return nil
+	}
+	for _, cr := range p.task.Containers {
+		ack(cr)
+	}
+	if rank(t.Status.ReportedStatus) < rank(p.task.Status) {
+		t.Status.ReportedStatus = p.task.Status
+	}
+	return nil
+}
+
+// nextReport is the first change in lifecycle order that the task owes the
+// control plane, or nil:
+//  1. task RUNNING, once the task has run, with every container that ran;
+//  2. then, per container in definition order, RUNNING for one that started
+//     later and STOPPED for one that stopped while the task went on;
+//  3. task STOPPED, with every container's final state.
+func nextReport(t *apiv1.Task) *report {
+	st := &t.Status
+	ran := st.StartedAt != nil || st.KnownStatus == apiv1.StatusRunning
+	stopped := st.KnownStatus == apiv1.StatusStopped
+	if ran && rank(st.ReportedStatus) < rank(apiv1.StatusRunning) {
+		tr := taskReport(t, apiv1.StatusRunning)
+		for _, c := range t.Spec.Containers {
+			if cs := st.ContainerStatusFor(c.Name); cs != nil && containerRan(cs) && rank(cs.ReportedStatus) < rank(apiv1.StatusRunning) {
+				tr.Containers = append(tr.Containers, containerReport(t, cs, apiv1.StatusRunning))
+			}
+		}
+		return &report{task: tr}
+	}
+	if st.ReportedStatus == apiv1.StatusRunning {
+		for _, c := range t.Spec.Containers {
+			cs := st.ContainerStatusFor(c.Name)
+			switch {
+			case cs == nil:
+			case containerRan(cs) && rank(cs.ReportedStatus) < rank(apiv1.StatusRunning):
+				return &report{container: ptrTo(containerReport(t, cs, apiv1.StatusRunning))}
+			case !stopped && cs.KnownStatus == apiv1.StatusStopped && cs.ReportedStatus != apiv1.StatusStopped:
+				return &report{container: ptrTo(containerReport(t, cs, apiv1.StatusStopped))}
+			}
+		}
+	}
+	if stopped && st.ReportedStatus != apiv1.StatusStopped {
+		tr := taskReport(t, apiv1.StatusStopped)
+		tr.Reason = truncate(st.StoppedReason, maxTaskReasonLength)
+		if st.StoppedAt != nil {
+			tr.ExecutionStoppedAt = ptrTo(st.StoppedAt.Time)
+		}
+		for _, c := range t.Spec.Containers {
+			if cs := st.ContainerStatusFor(c.Name); cs != nil && cs.ReportedStatus != apiv1.StatusStopped {
+				tr.Containers = append(tr.Containers, containerReport(t, cs, apiv1.StatusStopped))
+			}
+		}
+		return &report{task: tr}
+	}
+	return nil
+}
+
+func containerRan(cs *apiv1.ContainerStatus) bool {
+	return cs.StartedAt != nil || cs.KnownStatus == apiv1.StatusRunning
+}
+
+func taskReport(t *apiv1.Task, status apiv1.TaskStatusName) *TaskStateReport {
+	tr := &TaskStateReport{Cluster: t.Spec.Cluster, TaskArn: t.Spec.Arn, Status: status}
+	if t.Status.PullStartedAt != nil {
+		tr.PullStartedAt = ptrTo(t.Status.PullStartedAt.Time)
+	}
+	if t.Status.PullStoppedAt != nil {
+		tr.PullStoppedAt = ptrTo(t.Status.PullStoppedAt.Time)
+	}
+	return tr
+}
+
+func containerReport(t *apiv1.Task, cs *apiv1.ContainerStatus, status apiv1.TaskStatusName) ContainerStateReport {
+	cr := ContainerStateReport{
+		Cluster:       t.Spec.Cluster,
+		TaskArn:       t.Spec.Arn,
+		ContainerName: cs.Name,
+		RuntimeID:     cs.DockerID,
+		Status:        status,
+	}
+	if status == apiv1.StatusStopped {
+		cr.ExitCode = cs.ExitCode
+		cr.Reason = truncate(cs.Reason, maxContainerReasonLength)
+	} else {
+		cr.NetworkBindings = cs.Ports
+	}
+	return cr
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func ptrTo[T any](v T) *T { return &v }
