@@ -21,9 +21,9 @@ const (
 const fakeDiskTotal = 100 << 30
 
 // DeleteImage implements dockerstate.Client as the daemon does without
-// force: a reference some container (in any state) was created from is
-// refused with ErrImageInUse; otherwise the reference goes, and the image
-// with it when no other reference names it.
+// force: the last reference of an image some container (in any state) was
+// created from is refused with ErrImageInUse; otherwise the reference goes,
+// and the image with it when no other reference names it.
 func (f *Fake) DeleteImage(ctx context.Context, ref string) (dockerstate.ImageRemoval, error) {
 	if err := f.enter(ctx, DeleteImage); err != nil {
 		return dockerstate.ImageRemoval{}, err
@@ -33,18 +33,24 @@ func (f *Fake) DeleteImage(ctx context.Context, ref string) (dockerstate.ImageRe
 		f.mu.Unlock()
 		return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: %w", ref, notFound("image", ref))
 	}
-	for _, e := range f.containers {
-		if e.c.Image == ref || e.c.ImageID == img.ID {
-			f.mu.Unlock()
-			return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: container %s uses it: %w", ref, e.c.ID, dockerstate.ErrImageInUse)
+	delete(f.images, ref)
+	last := !f.imageReferencedLocked(img.ID)
+	if last {
+		// Like the daemon: another reference may be untagged while a
+		// container uses the image, the last one may not.
+		for _, e := range f.containers {
+			if e.c.Image == ref || e.c.ImageID == img.ID {
+				f.images[ref] = img
+				f.mu.Unlock()
+				return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: container %s uses it: %w", ref, e.c.ID, dockerstate.ErrImageInUse)
+			}
 		}
 	}
-	delete(f.images, ref)
 	out := dockerstate.ImageRemoval{}
 	if ref != img.ID {
 		out.Untagged = []string{ref}
 	}
-	if !f.imageReferencedLocked(img.ID) {
+	if last {
 		delete(f.images, img.ID)
 		out.Deleted = []string{img.ID}
 	}
