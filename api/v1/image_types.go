@@ -40,6 +40,12 @@ type ImageSpec struct {
 	// PullRequestedAt asks for a pull attempt newer than this instant; a task
 	// that finds an earlier failure sets it to try again.
 	PullRequestedAt *metav1.MicroTime `json:"pullRequestedAt,omitempty"`
+	// CredentialsParameter is the repositoryCredentials secret of the
+	// container that last asked for a pull (a name, never the secret).
+	CredentialsParameter string `json:"credentialsParameter,omitempty"`
+	// ExecutionRoleArn is the execution role of the task that last asked for
+	// a pull: it fetches ECR tokens and repository credentials.
+	ExecutionRoleArn string `json:"executionRoleArn,omitempty"`
 }
 
 // ImageStatus is what the images reconciler observed.
@@ -55,4 +61,20 @@ type ImageStatus struct {
 	LastUsedAt      *metav1.MicroTime `json:"lastUsedAt,omitempty"`
 	// Users are the names of the tasks that use the image.
 	Users []string `json:"users,omitempty"`
+	// CheckedAt answers pull requests: a task that asked at or before it
+	// may act on Phase (Present: use the image; Failed: give up).
+	CheckedAt *metav1.MicroTime `json:"checkedAt,omitempty"`
+	// Progress is the pull in flight, nil when none is.
+	Progress *PullProgress `json:"progress,omitempty"`
+	// FailedAttempts counts the pull attempts that failed in a row for the
+	// request being answered; it drives the retry backoff.
+	FailedAttempts int32 `json:"failedAttempts,omitempty"`
+}
+
+// PullProgress is how far a pull got: bytes downloaded of the layers whose
+// size the daemon knows so far (the total grows as layers start).
+type PullProgress struct {
+	StartedAt metav1.MicroTime `json:"startedAt"`
+	Done      int64            `json:"done"`
+	Total     int64            `json:"total"`
 }

@@ -103,6 +103,9 @@ type TaskSpec struct {
 type ContainerSpec struct {
 	Name  string `json:"name"`
 	Image string `json:"image"`
+	// RepositoryCredentials names the secret holding the registry
+	// credentials for Image (never the credentials themselves).
+	RepositoryCredentials *RepositoryCredentials `json:"repositoryCredentials,omitempty"`
 
 	Command          []string      `json:"command,omitempty"`
 	EntryPoint       []string      `json:"entryPoint,omitempty"`
@@ -139,6 +142,13 @@ type ContainerSpec struct {
 	ReadonlyRootFilesystem bool              `json:"readonlyRootFilesystem,omitempty"`
 	Ulimits                []Ulimit          `json:"ulimits,omitempty"`
 	RestartPolicy          *RestartPolicy    `json:"restartPolicy,omitempty"`
+}
+
+// RepositoryCredentials is a container definition's repositoryCredentials:
+// the ARN or name of the secret with the private registry's username and
+// password.
+type RepositoryCredentials struct {
+	CredentialsParameter string `json:"credentialsParameter"`
 }
 
 // KeyValue is one environment variable.

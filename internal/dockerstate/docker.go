@@ -28,6 +28,9 @@ const (
 	// DefaultPullTimeout is the ECS agent's default image pull timeout:
 	// large images over slow links take many minutes.
 	DefaultPullTimeout = 2 * time.Hour
+	// DefaultPullInactivityTimeout is the ECS agent's default
+	// ECS_IMAGE_PULL_INACTIVITY_TIMEOUT.
+	DefaultPullInactivityTimeout = time.Minute
 	// DefaultRelistInterval is how often the whole cache is checked against
 	// a fresh List, to catch events the stream lost.
 	DefaultRelistInterval = 30 * time.Second
@@ -53,6 +56,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// PullTimeout bounds one image pull. Default DefaultPullTimeout.
 	PullTimeout time.Duration
+	// PullInactivityTimeout cancels a pull whose progress stream is silent
+	// this long (ECS_IMAGE_PULL_INACTIVITY_TIMEOUT). Default
+	// DefaultPullInactivityTimeout.
+	PullInactivityTimeout time.Duration
 	// RelistInterval is the backstop relist period. Default
 	// DefaultRelistInterval.
 	RelistInterval time.Duration
@@ -89,6 +96,9 @@ func New(opts Options) (*Docker, error) {
 	}
 	if opts.PullTimeout <= 0 {
 		opts.PullTimeout = DefaultPullTimeout
+	}
+	if opts.PullInactivityTimeout <= 0 {
+		opts.PullInactivityTimeout = DefaultPullInactivityTimeout
 	}
 	if opts.RelistInterval <= 0 {
 		opts.RelistInterval = DefaultRelistInterval

@@ -4,33 +4,72 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
 )
 
+// ErrPullInactive is returned (wrapped) when a pull made no progress for
+// the inactivity timeout and was cancelled.
+var ErrPullInactive = errors.New("no pull progress")
+
 // PullImage implements Client. The pull's own error, if any, arrives inside
 // the JSON progress stream after the HTTP answer said 200, so the whole
-// stream is read before the pull counts as done.
+// stream is read before the pull counts as done. Two limits bound it: the
+// whole pull (PullTimeout) and silence on its progress stream
+// (PullInactivityTimeout): a registry that stops sending bytes mid-blob
+// would otherwise hold the pull until the whole-pull limit, hours later.
 func (d *Docker) PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.PullTimeout)
 	defer cancel()
+	ctx, stall := context.WithCancelCause(ctx)
+	defer stall(nil)
+	inactive := fmt.Errorf("%w for %s (ECS_IMAGE_PULL_INACTIVITY_TIMEOUT)", ErrPullInactive, d.opts.PullInactivityTimeout)
+	watchdog := time.AfterFunc(d.opts.PullInactivityTimeout, func() { stall(inactive) })
+	defer watchdog.Stop()
+
 	header, err := auth.header()
 	if err != nil {
 		return fmt.Errorf("pull %s: %w", ref, err)
 	}
 	resp, err := d.api.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: header})
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", ref, err)
+		return pullError(ctx, ref, err)
 	}
 	defer resp.Close()
-	if err := followPull(resp.JSONMessages(ctx), progress); err != nil {
-		return fmt.Errorf("pull %s: %w", ref, err)
+	// Any message counts as activity: extraction of a large layer sends
+	// no download bytes but is progress all the same.
+	msgs := resp.JSONMessages(ctx)
+	alive := func(yield func(jsonstream.Message, error) bool) {
+		for m, err := range msgs {
+			watchdog.Reset(d.opts.PullInactivityTimeout)
+			if !yield(m, err) {
+				return
+			}
+		}
+	}
+	if err := followPull(alive, progress); err != nil {
+		return pullError(ctx, ref, err)
 	}
 	return nil
+}
+
+// pullError names why a pull ended: the inactivity or whole-pull limit
+// when one of them cut it off, rather than the "context canceled" the
+// daemon connection reports.
+func pullError(ctx context.Context, ref string, err error) error {
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		if errors.Is(cause, context.DeadlineExceeded) {
+			return fmt.Errorf("pull %s: timed out (ECS_IMAGE_PULL_TIMEOUT): %w", ref, cause)
+		}
+		return fmt.Errorf("pull %s: %w", ref, cause)
+	}
+	return fmt.Errorf("pull %s: %w", ref, err)
 }
 
 // header encodes the credentials as the X-Registry-Auth header wants them:

@@ -71,7 +71,6 @@ func (c *checker) checkUnsupportedContainer(p string, cd *containerDefinition) {
 		{"disableNetworking", cd.DisableNetworking != nil && *cd.DisableNetworking},
 		{"credentialSpecs", len(cd.CredentialSpecs) > 0},
 		{"links", len(cd.Links) > 0},
-		{"repositoryCredentials", cd.RepositoryCredentials != nil},
 	}
 	for _, f := range ignored {
 		if f.set {

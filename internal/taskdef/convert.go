@@ -64,6 +64,9 @@ func convertContainer(cd *containerDefinition, mode string) apiv1.ContainerSpec 
 	if cd.CPU != nil {
 		c.CPU = int64(*cd.CPU)
 	}
+	if rc := cd.RepositoryCredentials; rc != nil && rc.CredentialsParameter != "" {
+		c.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: rc.CredentialsParameter}
+	}
 	for _, kv := range cd.Environment {
 		c.Environment = append(c.Environment, apiv1.KeyValue{Name: kv.Name, Value: kv.Value})
 	}

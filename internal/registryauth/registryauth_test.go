@@ -1,0 +1,142 @@
+package registryauth
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/ecs-agent/ecs-agent/hack/fakeecr"
+	"github.com/ecs-agent/ecs-agent/internal/config"
+)
+
+func TestRegistryOfImageReference(t *testing.T) {
+	for ref, want := range map[string]string{
+		"nginx":                DockerHub,
+		"library/nginx:1":      DockerHub,
+		"me/app@sha256:abc":    DockerHub,
+		"127.0.0.1:5000/app:1": "127.0.0.1:5000",
+		"localhost/app":        "localhost",
+		"quay.io/org/app:2":    "quay.io",
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+	} {
+		if got := Registry(ref); got != want {
+			t.Errorf("Registry(%q) = %q; want %q", ref, got, want)
+		}
+	}
+}
+
+func TestEngineAuthMatchesRegistryInAnySpelling(t *testing.T) {
+	r := &Resolver{Engine: map[string]config.RegistryAuth{
+		"https://index.docker.io/v1/": {Username: "hub", Password: config.NewSecret("p1")},
+		"http://127.0.0.1:5000":       {Username: "local", Password: config.NewSecret("p2")},
+	}}
+	cases := map[string]string{"nginx:1": "hub", "127.0.0.1:5000/app": "local", "quay.io/x/y": ""}
+	for ref, user := range cases {
+		a, err := r.Auth(context.Background(), Request{Image: ref})
+		if err != nil {
+			t.Fatalf("Auth(%s): %v", ref, err)
+		}
+		if a.Username != user {
+			t.Errorf("Auth(%s).Username = %q; want %q", ref, a.Username, user)
+		}
+		if user != "" && a.Source != "ECS_ENGINE_AUTH_DATA" {
+			t.Errorf("Auth(%s).Source = %q", ref, a.Source)
+		}
+	}
+}
+
+func TestRepositoryCredentialsComeFromTheStaticFileAndWinOverEngineAuth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StaticSecretsFile)
+	if err := os.WriteFile(path, []byte(`{"arn:aws:secretsmanager:us-east-1:1:secret:reg": {"username": "u", "password": "s3cret"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{
+		Engine:  map[string]config.RegistryAuth{"127.0.0.1:5000": {Username: "engine", Password: config.NewSecret("x")}},
+		Secrets: StaticSecrets{Path: path},
+	}
+	a, err := r.Auth(context.Background(), Request{Image: "127.0.0.1:5000/app", CredentialsParameter: "arn:aws:secretsmanager:us-east-1:1:secret:reg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Username != "u" || a.Password != "s3cret" || a.ServerAddress != "127.0.0.1:5000" {
+		t.Errorf("auth = %+v", a)
+	}
+	_, err = r.Auth(context.Background(), Request{Image: "127.0.0.1:5000/app", CredentialsParameter: "other"})
+	if err == nil || !strings.Contains(err.Error(), "repositoryCredentials other") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("unknown parameter: err = %v; want it named, without the file's secrets", err)
+	}
+}
+
+func TestStaticSecretsPathIsBesideTheConfigFile(t *testing.T) {
+	if got := StaticSecretsPath(""); got != "/etc/ecs/repository-credentials.json" {
+		t.Errorf("default = %s", got)
+	}
+	if got := StaticSecretsPath("/tmp/x/ecs.config"); got != "/tmp/x/repository-credentials.json" {
+		t.Errorf("beside = %s", got)
+	}
+}
+
+func newECR(t *testing.T, fake *fakeecr.Server, now func() time.Time) *ECR {
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return &ECR{
+		Config: aws.Config{
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+			Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		},
+		Endpoint: srv.URL,
+		Now:      now,
+	}
+}
+
+func TestECRTokenIsFetchedSignedAndCachedUntilShortlyBeforeExpiry(t *testing.T) {
+	fake := fakeecr.New("AWS", "ecr-password", 4*time.Hour)
+	now := time.Now()
+	e := newECR(t, fake, func() time.Time { return now })
+	r := &Resolver{ECR: e}
+	req := Request{Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1"}
+	for range 3 {
+		a, err := r.Auth(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Username != "AWS" || a.Password != "ecr-password" || a.Source != "ECR" {
+			t.Fatalf("auth = %+v", a)
+		}
+	}
+	calls := fake.Calls()
+	if len(calls) != 1 || !calls[0].Signed || len(calls[0].RegistryIDs) != 1 || calls[0].RegistryIDs[0] != "123456789012" {
+		t.Fatalf("calls = %+v; want one signed call for account 123456789012", calls)
+	}
+	now = now.Add(4*time.Hour - 31*time.Minute) // still valid, not yet renewing
+	if _, err := r.Auth(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Calls()); n != 1 {
+		t.Fatalf("calls after 3h29m = %d; want the cached token", n)
+	}
+	now = now.Add(2 * time.Minute) // within 30 minutes of expiry
+	if _, err := r.Auth(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Calls()); n != 2 {
+		t.Fatalf("calls near expiry = %d; want a renewal", n)
+	}
+}
+
+func TestECRFailureNamesTheRegistryAndTheError(t *testing.T) {
+	fake := fakeecr.New("AWS", "p", 0)
+	fake.Fail("AccessDeniedException")
+	r := &Resolver{ECR: newECR(t, fake, time.Now)}
+	_, err := r.Auth(context.Background(), Request{Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"})
+	if err == nil || !strings.Contains(err.Error(), "123456789012.dkr.ecr.us-east-1.amazonaws.com") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("err = %v", err)
+	}
+}
