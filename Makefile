@@ -76,15 +76,19 @@ run: images build ## Run the agent in the foreground on examples/tasks, offline 
 	exec $(BIN) run
 
 .PHONY: test
-test: images ## Run every test: unit, integration and end to end (needs Docker; sets it up)
+test: images registry ## Run every test: unit, integration and end to end (needs Docker; sets it up)
 	go test -count=1 -p 2 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+
+.PHONY: registry
+registry: docker ## Start the local test registry (docker-registry with htpasswd auth on 127.0.0.1:5055)
+	@hack/registry.sh >/dev/null
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests only (-short: no Docker needed)
 	go test -short -count=1 -timeout 10m $(TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: images ## Run the benchmarks once each (test/bench, against the real Docker daemon)
+bench: images registry ## Run the benchmarks once each (test/bench, against the real Docker daemon)
 	@if [ -x hack/bench.sh ]; then hack/bench.sh; \
 	else go test -run '^$$' -bench . -benchtime=1x -timeout $(TEST_TIMEOUT) ./test/bench/...; fi
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Starts the local test registry: Debian's docker-registry (distribution
+# 2.8) on 127.0.0.1:$REGISTRY_PORT (default 5055) with htpasswd (bcrypt)
+# auth, plain HTTP (Docker treats loopback registries as insecure). Installs
+# docker-registry and apache2-utils with apt-get when missing. Idempotent:
+# when the registry already answers it only says where it is.
+#
+# Prints the registry address on stdout. State (config, htpasswd, blobs,
+# the request log that tests count pulls in, a docker login for pushing)
+# lives in $REGISTRY_DIR (default /tmp/ecs-agent-registry).
+#
+# Test credentials (not secrets: the registry only ever listens on
+# loopback): REGISTRY_USER (default ecs-test), REGISTRY_PASSWORD (default
+# ecs-test-password).
+set -euo pipefail
+
+port=${REGISTRY_PORT:-5055}
+dir=${REGISTRY_DIR:-/tmp/ecs-agent-registry}
+user=${REGISTRY_USER:-ecs-test}
+password=${REGISTRY_PASSWORD:-ecs-test-password}
+addr=127.0.0.1:$port
+
+say() { echo "registry: $*" >&2; }
+die() {
+	say "error: $*"
+	exit 1
+}
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	else
+		sudo -n "$@"
+	fi
+}
+
+# answers reports whether a registry with our auth answers on addr: /v2/
+# is 401 without credentials and 200 with them.
+answers() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v2/")" = 401 ] &&
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -u "$user:$password" "http://$addr/v2/")" = 200 ]
+}
+
+if answers; then
+	echo "$addr"
+	exit 0
+fi
+
+if ! command -v docker-registry >/dev/null 2>&1 || ! command -v htpasswd >/dev/null 2>&1; then
+	say "installing docker-registry and apache2-utils"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get install -y -q docker-registry apache2-utils >&2 ||
+		{ as_root apt-get update -q >&2 && as_root apt-get install -y -q docker-registry apache2-utils >&2; } ||
+		die "cannot install docker-registry and apache2-utils"
+fi
+# The package's own service (port 5000, no usable auth) is not ours; we
+# run our own instance beside it.
+
+mkdir -p "$dir/data" "$dir/docker-config"
+htpasswd -Bbc "$dir/htpasswd" "$user" "$password" 2>/dev/null
+cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: info
+  formatter: text
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: $addr
+auth:
+  htpasswd:
+    realm: ecs-agent-test
+    path: $dir/htpasswd
+YAML
+
+if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+	die "registry process $(cat "$dir/pid") runs but $addr does not answer as expected; see $dir/registry.log"
+fi
+setsid nohup docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null &
+echo $! >"$dir/pid"
+for _ in $(seq 1 100); do
+	if answers; then
+		# A docker login of our own, so pushes need not touch ~/.docker.
+		echo "$password" | DOCKER_CONFIG=$dir/docker-config docker login -u "$user" --password-stdin "$addr" >/dev/null 2>&1 ||
+			say "warning: docker login to $addr failed"
+		say "up on $addr (log: $dir/registry.log)"
+		echo "$addr"
+		exit 0
+	fi
+	sleep 0.1
+done
+die "docker-registry did not answer on $addr within 10 s; see $dir/registry.log"
