@@ -1,0 +1,153 @@
+// Package controlplane connects the agent to Amazon ECS through its public
+// API (aws-sdk-go-v2): it registers the container instance, polls for the
+// tasks ECS placed on it and writes them as Task objects, and submits the
+// state changes the reporter (controllers.ReportReconciler) hands it.
+//
+// Desired state is pulled, not pushed: the agent does not speak the ECS
+// agent's private ACS websocket. See Poller for what a poll costs.
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// imdsTimeout bounds every instance metadata lookup: off EC2 (on-premises,
+// a laptop) there is no metadata service and start-up must not wait for one.
+const imdsTimeout = 2 * time.Second
+
+// ClientOptions say how to reach ECS. Empty fields fall back to the SDK's
+// usual chain: environment, shared config files, EC2 instance metadata.
+type ClientOptions struct {
+	// Region is AWS_DEFAULT_REGION / AWS_REGION from the agent's config.
+	Region string
+	// AccessKeyID, SecretAccessKey and SessionToken are static credentials
+	// from the agent's config; empty means the SDK's default chain.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	// BackendHost is ECS_BACKEND_HOST: a URL or bare host ("" for the
+	// region's endpoint).
+	BackendHost string
+}
+
+// Client is the ECS API client with the host's identity.
+type Client struct {
+	ECS    *ecs.Client
+	Region string
+	// IdentityDocument and IdentitySignature are the EC2 instance identity
+	// document and its signature; empty off EC2.
+	IdentityDocument  string
+	IdentitySignature string
+
+	calls atomic.Int64
+}
+
+// ErrNoRegion means no region could be found anywhere.
+var ErrNoRegion = errors.New("no AWS region: set AWS_DEFAULT_REGION or AWS_REGION (in the environment or /etc/ecs/ecs.config), " +
+	"configure one in the shared AWS config, or run on EC2 where the instance metadata service gives it; " +
+	"to run only static tasks without ECS, set ECS_OFFLINE=true")
+
+// NewClient resolves region and credentials and builds the ECS client.
+func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if o.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(o.Region))
+	}
+	if o.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, o.SessionToken)))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	md := imds.NewFromConfig(awsCfg, func(mo *imds.Options) {
+		// One attempt: a missing metadata service should fail fast.
+		mo.Retryer = aws.NopRetryer{}
+	})
+	if awsCfg.Region == "" {
+		awsCfg.Region = imdsRegion(ctx, md)
+	}
+	if awsCfg.Region == "" {
+		return nil, ErrNoRegion
+	}
+	c := &Client{Region: awsCfg.Region}
+	c.IdentityDocument, c.IdentitySignature = identity(ctx, md)
+	c.ECS = ecs.NewFromConfig(awsCfg, func(eo *ecs.Options) {
+		if o.BackendHost != "" {
+			eo.BaseEndpoint = aws.String(endpointURL(o.BackendHost))
+		}
+		eo.APIOptions = append(eo.APIOptions, c.countCalls)
+	})
+	return c, nil
+}
+
+// Calls is how many ECS API requests were sent, retries included.
+func (c *Client) Calls() int64 { return c.calls.Load() }
+
+// countCalls counts every attempt of every ECS request (retries included),
+// which is what the API's request rate limits count.
+func (c *Client) countCalls(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("ecsAgentCallCount",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.calls.Add(1)
+			apiCalls.WithLabelValues(middleware.GetOperationName(ctx)).Inc()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+// endpointURL accepts ECS_BACKEND_HOST as a URL or, as the ECS agent's SDK
+// did, a bare host (https implied).
+func endpointURL(host string) string {
+	if strings.Contains(host, "://") {
+		return host
+	}
+	return "https://" + host
+}
+
+func imdsRegion(ctx context.Context, md *imds.Client) string {
+	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	defer cancel()
+	out, err := md.GetRegion(ctx, nil)
+	if err != nil {
+		return ""
+	}
+	return out.Region
+}
+
+// identity reads the instance identity document and its signature, which
+// ECS checks at registration on EC2. Off EC2 both are empty.
+func identity(ctx context.Context, md *imds.Client) (doc, sig string) {
+	ctx, cancel := context.WithTimeout(ctx, imdsTimeout)
+	defer cancel()
+	read := func(path string) string {
+		out, err := md.GetDynamicData(ctx, &imds.GetDynamicDataInput{Path: path})
+		if err != nil {
+			return ""
+		}
+		defer out.Content.Close()
+		b, err := io.ReadAll(out.Content)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	doc = read("instance-identity/document")
+	if doc == "" {
+		return "", ""
+	}
+	return doc, read("instance-identity/signature")
+}

@@ -1,0 +1,222 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/taskdef"
+)
+
+// taskSpec turns an ECS task and its definition into the agent's TaskSpec.
+//
+// The definition goes through internal/taskdef, the same rules static task
+// files follow, so there is one source of truth for what the agent can run:
+// it is written back as the JSON register-task-definition takes (the SDK's
+// field names are the wire names with a capital first letter) and parsed. A
+// definition the agent cannot run becomes Spec.DefinitionError: the task is
+// reported STOPPED with it, and nothing crashes.
+func taskSpec(task types.Task, def *types.TaskDefinition, cluster string) apiv1.TaskSpec {
+	arn := aws.ToString(task.TaskArn)
+	spec := apiv1.TaskSpec{}
+	if def != nil {
+		data, err := registerJSON(def)
+		if err == nil {
+			var parsed *taskdef.Definition
+			parsed, err = taskdef.Parse(aws.ToString(def.TaskDefinitionArn), data)
+			if err == nil {
+				spec = parsed.Spec
+			}
+		}
+		if err != nil {
+			spec.DefinitionError = err.Error()
+		}
+		spec.Family = aws.ToString(def.Family)
+		spec.Revision = int64(def.Revision)
+	} else {
+		spec.DefinitionError = "task definition " + aws.ToString(task.TaskDefinitionArn) + " could not be described"
+	}
+	spec.Arn = arn
+	spec.Cluster = cluster
+	spec.Source = apiv1.SourceECS
+	spec.SourceRef = aws.ToString(task.TaskDefinitionArn)
+	spec.DesiredStatus = desiredStatus(aws.ToString(task.DesiredStatus))
+	if spec.DefinitionError == "" {
+		if err := applyOverrides(&spec, task.Overrides); err != nil {
+			spec.DefinitionError = err.Error()
+		}
+	}
+	return spec
+}
+
+func desiredStatus(s string) apiv1.TaskStatusName {
+	if s == string(apiv1.StatusRunning) {
+		return apiv1.StatusRunning
+	}
+	return apiv1.StatusStopped
+}
+
+// applyOverrides applies RunTask/StartTask overrides as ECS does: a
+// container override's command replaces the definition's, its environment
+// is merged over the definition's by name, cpu and memory replace.
+func applyOverrides(spec *apiv1.TaskSpec, o *types.TaskOverride) error {
+	if o == nil {
+		return nil
+	}
+	if v := aws.ToString(o.TaskRoleArn); v != "" {
+		spec.TaskRoleArn = v
+	}
+	if v := aws.ToString(o.ExecutionRoleArn); v != "" {
+		spec.ExecutionRoleArn = v
+	}
+	if v := aws.ToString(o.Cpu); v != "" {
+		spec.CPU = v
+	}
+	if v := aws.ToString(o.Memory); v != "" {
+		spec.Memory = v
+	}
+	for _, co := range o.ContainerOverrides {
+		c := spec.ContainerSpecFor(aws.ToString(co.Name))
+		if c == nil {
+			return fmt.Errorf("containerOverrides: no container named %q in the task definition", aws.ToString(co.Name))
+		}
+		if co.Command != nil {
+			c.Command = co.Command
+		}
+		for _, kv := range co.Environment {
+			setEnv(c, aws.ToString(kv.Name), aws.ToString(kv.Value))
+		}
+		if co.Cpu != nil {
+			c.CPU = int64(*co.Cpu)
+		}
+		if co.Memory != nil {
+			c.Memory = aws.Int64(int64(*co.Memory))
+		}
+		if co.MemoryReservation != nil {
+			c.MemoryReservation = aws.Int64(int64(*co.MemoryReservation))
+		}
+	}
+	return nil
+}
+
+func setEnv(c *apiv1.ContainerSpec, name, value string) {
+	for i := range c.Environment {
+		if c.Environment[i].Name == name {
+			c.Environment[i].Value = value
+			return
+		}
+	}
+	c.Environment = append(c.Environment, apiv1.KeyValue{Name: name, Value: value})
+}
+
+// outputOnly are the fields of DescribeTaskDefinition's answer that are not
+// part of the definition RegisterTaskDefinition takes.
+var outputOnly = map[string]bool{
+	"taskDefinitionArn": true, "revision": true, "status": true,
+	"requiresAttributes": true, "compatibilities": true, "registeredAt": true,
+	"registeredBy": true, "deregisteredAt": true,
+}
+
+// registerJSON writes the definition as register-task-definition JSON.
+func registerJSON(def *types.TaskDefinition) ([]byte, error) {
+	v, err := wireValue(reflect.ValueOf(def).Elem())
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("task definition is not an object")
+	}
+	for k := range m {
+		if outputOnly[k] {
+			delete(m, k)
+		}
+	}
+	return json.Marshal(m)
+}
+
+// wireValue converts an SDK value to what its JSON 1.1 wire form decodes
+// to: exported struct fields under their wire names, nil pointers and empty
+// collections left out, enums as their strings.
+func wireValue(v reflect.Value) (any, error) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil, nil
+		}
+		return wireValue(v.Elem())
+	case reflect.Struct:
+		if t, ok := v.Interface().(time.Time); ok {
+			return t.Format(time.RFC3339Nano), nil
+		}
+		out := map[string]any{}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fv, err := wireValue(v.Field(i))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if fv != nil {
+				out[wireName(f.Name)] = fv
+			}
+		}
+		return out, nil
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return nil, nil
+		}
+		out := make([]any, 0, v.Len())
+		for i := range v.Len() {
+			ev, err := wireValue(v.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ev)
+		}
+		return out, nil
+	case reflect.Map:
+		if v.Len() == 0 {
+			return nil, nil
+		}
+		out := map[string]any{}
+		for _, k := range v.MapKeys() {
+			ev, err := wireValue(v.MapIndex(k))
+			if err != nil {
+				return nil, err
+			}
+			out[k.String()] = ev
+		}
+		return out, nil
+	case reflect.String:
+		if v.Len() == 0 {
+			return nil, nil
+		}
+		return v.String(), nil
+	case reflect.Bool:
+		return v.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), nil
+	case reflect.Float32, reflect.Float64:
+		return v.Float(), nil
+	}
+	return nil, fmt.Errorf("unsupported SDK value of kind %s", v.Kind())
+}
+
+// wireName is the JSON name of an SDK field: "ContainerDefinitions" is
+// "containerDefinitions", "DnsServers" "dnsServers".
+func wireName(field string) string {
+	r, n := utf8.DecodeRuneInString(field)
+	return string(unicode.ToLower(r)) + strings.Clone(field[n:])
+}

@@ -1,0 +1,72 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// Source is the ECS task source: it registers the container instance
+// (retrying with backoff while ECS cannot be reached) and then polls.
+// Tasks already in the store run on meanwhile.
+type Source struct {
+	Client       *Client
+	Store        store.Store
+	Registration Registration
+	Interval     time.Duration
+	Log          logr.Logger
+
+	registered atomic.Bool
+	poller     atomic.Pointer[Poller]
+}
+
+// Registered reports whether the instance is registered.
+func (s *Source) Registered() bool { return s.registered.Load() }
+
+// Poller is the running poller, nil before registration.
+func (s *Source) Poller() *Poller { return s.poller.Load() }
+
+// Run registers and polls until ctx ends. It fails only for a registration
+// no retry can fix (a missing cluster other than "default").
+func (s *Source) Run(ctx context.Context) error {
+	arn, err := s.register(ctx)
+	if err != nil || arn == "" {
+		return err
+	}
+	s.registered.Store(true)
+	s.Log.Info("registered with ECS", "cluster", s.Registration.Cluster, "containerInstance", arn)
+	p := &Poller{
+		Client: s.Client, Store: s.Store, Cluster: s.Registration.Cluster, Instance: arn,
+		Interval: s.Interval, Log: s.Log.WithName("poll"),
+	}
+	s.poller.Store(p)
+	return p.Run(ctx)
+}
+
+func (s *Source) register(ctx context.Context) (string, error) {
+	backoff := time.Second
+	for {
+		arn, err := Register(ctx, s.Client, s.Store, s.Registration)
+		var perm *PermanentError
+		switch {
+		case err == nil:
+			return arn, nil
+		case errors.As(err, &perm):
+			return "", err
+		case ctx.Err() != nil:
+			return "", nil
+		}
+		s.Log.Info("registration failed; retrying", "error", err.Error(), "retryIn", backoff.String())
+		select {
+		case <-ctx.Done():
+			return "", nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxPollBackoff)
+	}
+}
