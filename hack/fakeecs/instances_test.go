@@ -269,4 +269,3 @@ func getJSON(t *testing.T, url string, into any) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 }
-
