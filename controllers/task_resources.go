@@ -5,19 +5,21 @@ import (
 	"errors"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// ensureImage reports whether the container's image is on the host. A
-// missing image is handed to the images reconciler through its Image object;
-// the image watch requeues this task when the pull ends. A pull that failed
-// after this task asked for it stops the container with the pull's error.
+// ensureImage reports whether the container's image is ready. Every task
+// asks the images reconciler, through the Image object, for a pull at or
+// after the task's PullStartedAt, and waits for the answer (Status.CheckedAt
+// at or after the request): the images reconciler applies
+// ECS_IMAGE_PULL_BEHAVIOR, credentials and retries, and one answer serves
+// every task that asked before it, so two tasks cause one pull. The image
+// watch requeues this task when the answer is written. A pull that failed
+// for this request stops the container with the pull's error.
 func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (bool, error) {
-	_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
-	if err != nil {
-		return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
-	}
 	name := ImageObjectName(c.Image)
 	var img apiv1.Image
 	getErr := t.r.Store.Get(ctx, name, &img)
@@ -30,37 +32,73 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		// pull it again.
 		return false, nil
 	}
-	if present {
-		t.markPulled(cs)
-		if errors.Is(getErr, store.ErrNotFound) {
-			// Track the image even when nothing had to be pulled, so the
-			// images reconciler knows its users.
-			img = apiv1.Image{Spec: apiv1.ImageSpec{Ref: c.Image}}
-			img.Name = name
-			if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-				return false, fmt.Errorf("track image %s: %w", c.Image, err)
-			}
+	if t.cachedWillDo(&img, getErr == nil) {
+		_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
+		if err != nil {
+			return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
 		}
-		return true, nil
+		if present {
+			t.markPulled(cs)
+			if getErr != nil {
+				// Track the image even when nothing had to be pulled, so
+				// the images reconciler knows its users.
+				img = apiv1.Image{Spec: apiv1.ImageSpec{Ref: c.Image}}
+				img.Name = name
+				if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+					return false, fmt.Errorf("track image %s: %w", c.Image, err)
+				}
+			}
+			return true, nil
+		}
 	}
 	if t.task.Status.PullStartedAt == nil {
 		t.task.Status.PullStartedAt = microTime(t.now)
 	}
 	asked := t.task.Status.PullStartedAt
-	switch {
-	case errors.Is(getErr, store.ErrNotFound):
-		img = apiv1.Image{Spec: apiv1.ImageSpec{Ref: c.Image, PullRequestedAt: asked}}
+	if errors.Is(getErr, store.ErrNotFound) {
+		img = apiv1.Image{Spec: t.pullRequest(c, asked)}
 		img.Name = name
 		if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
 		}
 		t.event(apiv1.EventNormal, "Pulling", "pulling image %s for container %s", c.Image, c.Name)
-	case img.Status.Phase == apiv1.ImageFailed && img.Status.LastPullAttempt != nil && !img.Status.LastPullAttempt.Before(asked):
-		t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
-	case img.Spec.PullRequestedAt == nil || img.Spec.PullRequestedAt.Before(asked):
-		// An older failure or a removed image: ask for a fresh pull.
+		return false, nil
+	}
+	requested := img.Spec.PullRequestedAt
+	if requested != nil && !requested.Before(asked) && pullAnswered(&img) {
+		switch img.Status.Phase {
+		case apiv1.ImageFailed:
+			if sameCredentials(&img.Spec, c, t.task) {
+				t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
+				return false, nil
+			}
+			// Another task's credentials failed; ours may not: ask again
+			// with them.
+			asked = microTime(t.now)
+		case apiv1.ImagePresent:
+			if t.r.Opts.PullBehavior == PullAlways && !sameCredentials(&img.Spec, c, t.task) {
+				// "always" means this task's own credentials must pull it.
+				asked = microTime(t.now)
+				break
+			}
+			_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
+			if err != nil {
+				return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
+			}
+			if present {
+				t.markPulled(cs)
+				return true, nil
+			}
+			// Gone since the answer (removed behind our back): ask again.
+			asked = microTime(t.now)
+		}
+	}
+	if requested == nil || requested.Before(asked) {
+		spec := t.pullRequest(c, asked)
 		_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
-			i.Spec.PullRequestedAt = asked
+			if i.Spec.PullRequestedAt == nil || i.Spec.PullRequestedAt.Before(asked) {
+				i.Spec = spec
+			}
 			return nil
 		})
 		if err != nil {
@@ -68,6 +106,46 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		}
 	}
 	return false, nil
+}
+
+// cachedWillDo reports whether a local copy of the image may be used
+// without asking the images reconciler: it would not pull anyway. That is
+// so for prefer-cached, for once after this agent pulled the image, and
+// when no behaviour is set (tests of the tasks reconciler alone).
+func (t *taskRun) cachedWillDo(img *apiv1.Image, tracked bool) bool {
+	switch t.r.Opts.PullBehavior {
+	case "", PullPreferCached:
+		return true
+	case PullOnce:
+		return tracked && img.Status.PulledAt != nil
+	}
+	return false
+}
+
+// pullRequest is the Image spec asking for a pull of c's image, with the
+// names (never the values) of the credentials it needs.
+func (t *taskRun) pullRequest(c *apiv1.ContainerSpec, asked *metav1.MicroTime) apiv1.ImageSpec {
+	spec := apiv1.ImageSpec{Ref: c.Image, PullRequestedAt: asked, ExecutionRoleArn: t.task.Spec.ExecutionRoleArn}
+	if c.RepositoryCredentials != nil {
+		spec.CredentialsParameter = c.RepositoryCredentials.CredentialsParameter
+	}
+	return spec
+}
+
+// sameCredentials reports whether the pull request in spec used the
+// credentials c's pull would use.
+func sameCredentials(spec *apiv1.ImageSpec, c *apiv1.ContainerSpec, task *apiv1.Task) bool {
+	param := ""
+	if c.RepositoryCredentials != nil {
+		param = c.RepositoryCredentials.CredentialsParameter
+	}
+	return spec.CredentialsParameter == param && spec.ExecutionRoleArn == task.Spec.ExecutionRoleArn
+}
+
+// pullAnswered reports whether the images reconciler answered the image's
+// latest pull request.
+func pullAnswered(img *apiv1.Image) bool {
+	return img.Status.CheckedAt != nil && !img.Status.CheckedAt.Before(img.Spec.PullRequestedAt)
 }
 
 // markPulled moves a container past PULLED once its image is on the host.

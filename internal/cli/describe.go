@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 )
@@ -53,11 +54,11 @@ func runDescribe(ctx context.Context, o *options, name string, out, stderr io.Wr
 		return err
 	}
 	task := list.(*apiv1.TaskList).Items[0]
-	evList, err := src.list(ctx, mustResource("events"), introspection.EventFilter{InvolvedKind: "Task", InvolvedName: task.Name})
+	evList, err := src.list(ctx, mustResource("events"), introspection.EventFilter{})
 	if err != nil {
 		return err
 	}
-	evs := evList.(*apiv1.EventList).Items
+	evs := taskEvents(&task, evList.(*apiv1.EventList).Items)
 	events.Sort(evs)
 
 	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
@@ -214,6 +215,27 @@ func containerPorts(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) string {
 		parts = append(parts, fmt.Sprintf("%s->%d/%s (not bound yet)", host, p.ContainerPort, protocol(p.Protocol)))
 	}
 	return strings.Join(parts, ",")
+}
+
+// taskEvents keeps the task's own events and those of its images since the
+// task was created: the pulls it waited for, with their durations, belong
+// to its story.
+func taskEvents(task *apiv1.Task, all []apiv1.Event) []apiv1.Event {
+	images := map[string]bool{}
+	for _, c := range task.Spec.Containers {
+		images[controllers.ImageObjectName(c.Image)] = true
+	}
+	var evs []apiv1.Event
+	for _, ev := range all {
+		switch {
+		case ev.InvolvedKind == "Task" && ev.InvolvedName == task.Name:
+		case ev.InvolvedKind == "Image" && images[ev.InvolvedName] && !ev.LastTimestamp.Time.Before(task.CreationTimestamp.Time):
+		default:
+			continue
+		}
+		evs = append(evs, ev)
+	}
+	return evs
 }
 
 func describeEvents(w io.Writer, evs []apiv1.Event, now time.Time) {

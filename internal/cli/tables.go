@@ -47,10 +47,11 @@ var (
 	imageColumns = []metav1.TableColumnDefinition{
 		{Name: "Ref", Type: "string"},
 		{Name: "Phase", Type: "string"},
-		{Name: "ID", Type: "string"},
 		{Name: "Size", Type: "string"},
+		{Name: "Pull", Type: "string", Description: "bytes pulled of the known total while a pull runs, else when the agent last pulled it"},
 		{Name: "Last-Used", Type: "string"},
-		{Name: "Users", Type: "integer", Description: "tasks using the image"},
+		{Name: "Users", Type: "string", Description: "tasks using the image"},
+		{Name: "ID", Type: "string", Priority: 1},
 		{Name: "Last-Pull-Error", Type: "string", Priority: 1},
 	}
 	portColumns = []metav1.TableColumnDefinition{
@@ -119,12 +120,43 @@ func imageRows(obj store.Object, now time.Time) []metav1.TableRow {
 	return []metav1.TableRow{row(img,
 		img.Spec.Ref,
 		orNone(img.Status.Phase),
-		orNone(shortID(img.Status.ImageID)),
 		size(img.Status.Size),
+		pullState(img, now),
 		ago(now, img.Status.LastUsedAt),
-		int64(len(img.Status.Users)),
+		users(img.Status.Users),
+		orNone(shortID(img.Status.ImageID)),
 		orNone(img.Status.LastPullError),
 	)}
+}
+
+// pullState is the pull in flight ("12.1MB/50MB 3s"), else when this agent
+// last pulled the image.
+func pullState(img *apiv1.Image, now time.Time) string {
+	if p := img.Status.Progress; p != nil {
+		return fmt.Sprintf("%s/%s %s", sizeOrZero(p.Done), sizeOrZero(p.Total), age(now, p.StartedAt.Time))
+	}
+	if img.Status.PulledAt == nil {
+		return "<never>"
+	}
+	return ago(now, img.Status.PulledAt)
+}
+
+func sizeOrZero(b int64) string {
+	if b <= 0 {
+		return "0B"
+	}
+	return size(b)
+}
+
+// users lists the tasks using an image, the first two by name.
+func users(names []string) string {
+	switch {
+	case len(names) == 0:
+		return none
+	case len(names) <= 2:
+		return strings.Join(names, ",")
+	}
+	return fmt.Sprintf("%s +%d", strings.Join(names[:2], ","), len(names)-2)
 }
 
 func portRows(obj store.Object, _ time.Time) []metav1.TableRow {
