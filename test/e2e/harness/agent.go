@@ -262,6 +262,9 @@ func (a *Agent) env() []string {
 		"ECS_CONTAINER_STOP_TIMEOUT="+stop.String(),
 		"ECS_DYNAMIC_HOST_PORT_RANGE="+a.PortRange,
 		"ECS_LOGLEVEL=debug",
+		// The test images exist only locally: asking a registry for them
+		// on every task start (the default behaviour) only costs time.
+		"ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
 	)
 	return append(env, a.opts.Env...)
 }

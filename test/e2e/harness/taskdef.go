@@ -20,6 +20,8 @@ type ContainerDefinition struct {
 	PortMappings []PortMapping `json:"portMappings,omitempty"`
 	DependsOn    []Dependency  `json:"dependsOn,omitempty"`
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
+	// RepositoryCredentials is {"credentialsParameter": …}.
+	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
 }
 
 // PortMapping is one entry of portMappings.

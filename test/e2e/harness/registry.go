@@ -1,0 +1,104 @@
+package harness
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The local test registry's credentials and state directory, as
+// hack/registry.sh sets them up (test values; it listens on loopback only).
+const (
+	RegistryUser     = "ecs-test"
+	RegistryPassword = "ecs-test-password"
+	registryDir      = "/tmp/ecs-agent-registry"
+)
+
+var (
+	registryOnce sync.Once
+	registryAddr string
+	registryErr  error
+)
+
+// Registry starts the local registry (hack/registry.sh, idempotent) and
+// returns its address, host:port.
+func Registry(tb testing.TB) string {
+	tb.Helper()
+	registryOnce.Do(func() {
+		root, err := RepoRoot()
+		if err != nil {
+			registryErr = err
+			return
+		}
+		cmd := exec.Command(filepath.Join(root, "hack", "registry.sh"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			registryErr = fmt.Errorf("hack/registry.sh: %v: %s", err, stderr.String())
+			return
+		}
+		registryAddr = strings.TrimSpace(string(out))
+	})
+	if registryErr != nil {
+		tb.Fatalf("local registry: %v", registryErr)
+	}
+	return registryAddr
+}
+
+// PushImage tags the local image src as <registry>/<repo>:<tag> with a
+// repository unique to this call, pushes it, removes the local tag (so the
+// agent has to pull it) and returns the reference. The repository name
+// keeps registry log lines of one test apart from every other's.
+func PushImage(tb testing.TB, src, repo string) string {
+	tb.Helper()
+	ref := fmt.Sprintf("%s/%s-%s:1", Registry(tb), repo, randomHex(4))
+	if out, err := exec.Command("docker", "tag", src, ref).CombinedOutput(); err != nil {
+		tb.Fatalf("docker tag %s %s: %v: %s", src, ref, err, out)
+	}
+	push := exec.Command("docker", "push", ref)
+	push.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(registryDir, "docker-config"))
+	if out, err := push.CombinedOutput(); err != nil {
+		tb.Fatalf("docker push %s: %v: %s", ref, err, out)
+	}
+	RemoveImage(ref)
+	tb.Cleanup(func() { RemoveImage(ref) })
+	return ref
+}
+
+// RemoveImage removes a local image reference, if present.
+func RemoveImage(ref string) { _ = exec.Command("docker", "rmi", ref).Run() }
+
+// Pulls counts the pulls of ref the registry saw: the daemon starts each
+// pull with one HEAD (or GET) of the tag's manifest, then fetches it by
+// digest, so requests by tag count pulls, authorised or refused.
+func Pulls(tb testing.TB, ref string) int {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(registryDir, "registry.log"))
+	if err != nil {
+		tb.Fatalf("registry log: %v", err)
+	}
+	slash, colon := strings.Index(ref, "/"), strings.LastIndex(ref, ":")
+	path := "/v2/" + ref[slash+1:colon] + "/manifests/" + ref[colon+1:] + " "
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		// Access log lines: … "HEAD /v2/<repo>/manifests/<tag> HTTP/1.1" 200 …
+		if strings.Contains(l, `"HEAD `+path) || strings.Contains(l, `"GET `+path) {
+			n++
+		}
+	}
+	return n
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
