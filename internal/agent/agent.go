@@ -24,10 +24,12 @@ import (
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/controlplane"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
+	"github.com/ecs-agent/ecs-agent/internal/registryauth"
 	"github.com/ecs-agent/ecs-agent/internal/static"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/version"
@@ -42,12 +44,13 @@ const (
 // Run runs the agent until ctx ends or a part of it fails.
 func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	ctrllog.SetLogger(log)
-	if !cfg.Offline {
-		return errors.New("connecting to the ECS control plane is not available in this version of ecs-agent: " +
-			"set ECS_OFFLINE=true to run the static tasks in ECS_STATIC_TASKS_DIR without AWS")
+	if cfg.Offline {
+		log.Info("ecs-agent starting in offline mode: static tasks only, no ECS control plane",
+			"version", version.Version, "mode", ModeOffline, "introspection", introspectionAddr(cfg))
+	} else {
+		log.Info("ecs-agent starting: ECS tasks and static tasks",
+			"version", version.Version, "mode", ModeECS, "cluster", cfg.Cluster, "introspection", introspectionAddr(cfg))
 	}
-	log.Info("ecs-agent starting in offline mode: static tasks only, no ECS control plane",
-		"version", version.Version, "mode", ModeOffline, "introspection", introspectionAddr(cfg))
 	log.Info("configuration", cfg.LogValues()...)
 	for _, w := range cfg.Warnings {
 		log.Info("configuration warning", "warning", w)
@@ -60,21 +63,31 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("listen for the introspection API on %s (ECS_INTROSPECTION_PORT=%d): %w", introspectionAddr(cfg), cfg.IntrospectionPort, err)
 	}
 	defer lis.Close()
+	ecs, err := ecsClient(ctx, cfg)
+	if err != nil {
+		return err
+	}
 
 	st, err := store.Open(cfg.DBPath(), store.Options{LockTimeout: 5 * time.Second})
 	if err != nil {
 		return fmt.Errorf("open the agent's store (ECS_DATADIR=%s): %w", cfg.DataDir, err)
 	}
 	defer st.Close()
-	if err := registerOffline(ctx, st, cfg); err != nil {
-		return err
+	if ecs == nil {
+		if err := registerOffline(ctx, st, cfg); err != nil {
+			return err
+		}
 	}
 
-	docker, err := dockerstate.New(dockerstate.Options{Host: cfg.DockerHost, PullTimeout: cfg.ImagePullTimeout, Log: log.WithName("docker")})
+	docker, err := dockerstate.New(dockerstate.Options{Host: cfg.DockerHost, PullTimeout: cfg.ImagePullTimeout, PullInactivityTimeout: cfg.ImagePullInactivityTimeout, Log: log.WithName("docker")})
 	if err != nil {
 		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
 	}
 	recorder := events.NewRecorder(st, log.WithName("events"))
+	registryAuth, err := registryauth.FromConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
 		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
@@ -93,14 +106,20 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				CleanupWait:       cfg.TaskCleanupWaitDuration,
 				DisablePrivileged: cfg.DisablePrivileged,
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
+				PullBehavior:      string(cfg.ImagePullBehavior),
 			},
 		},
-		Images:      &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now},
+		Images: &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now, Auth: registryAuth,
+			Opts: controllers.ImageOptions{PullBehavior: string(cfg.ImagePullBehavior)}},
 		Ports:       &controllers.PortReconciler{Store: st},
 		TaskWorkers: max(8, 4*runtime.NumCPU()),
 	}
 	if !cfg.ImageCleanupDisabled {
 		set.ImageCleanup = imageCleanup(cfg, st, docker, recorder)
+	}
+	var ecsSrc *controlplane.Source
+	if ecs != nil {
+		ecsSrc = ecsSource(ecs, cfg, st, docker, set, log.WithName("ecs"))
 	}
 	src := &static.Source{
 		Dir: cfg.StaticTasksDir, Store: st, Cluster: cfg.Cluster,
@@ -115,7 +134,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		case !src.Synced():
 			return errors.New("static task files not loaded yet")
 		}
-		return nil
+		return ecsReady(ecsSrc)
 	}
 	intro := introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent(), Log: log.WithName("introspection")})
 	srv := &http.Server{
@@ -133,6 +152,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	g.Go(func() error { recorder.Run(ctx); return nil })
 	g.Go(func() error { return set.Run(ctx) })
 	g.Go(func() error { return src.Run(ctx) })
+	if ecsSrc != nil {
+		g.Go(func() error { return ecsSrc.Run(ctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("introspection API: %w", err)

@@ -20,6 +20,9 @@ type Source struct {
 	Registration Registration
 	Interval     time.Duration
 	Log          logr.Logger
+	// DockerVersion, when set, fills in Registration's Docker versions
+	// before each attempt: the daemon may come up after the agent.
+	DockerVersion func(ctx context.Context) (version, apiVersion string, err error)
 
 	registered atomic.Bool
 	poller     atomic.Pointer[Poller]
@@ -48,10 +51,22 @@ func (s *Source) Run(ctx context.Context) error {
 	return p.Run(ctx)
 }
 
+func (s *Source) registerOnce(ctx context.Context) (string, error) {
+	reg := s.Registration
+	if s.DockerVersion != nil && reg.DockerAPIVersion == "" {
+		v, api, err := s.DockerVersion(ctx)
+		if err != nil {
+			return "", err
+		}
+		reg.DockerVersion, reg.DockerAPIVersion = v, api
+	}
+	return Register(ctx, s.Client, s.Store, reg)
+}
+
 func (s *Source) register(ctx context.Context) (string, error) {
 	backoff := time.Second
 	for {
-		arn, err := Register(ctx, s.Client, s.Store, s.Registration)
+		arn, err := s.registerOnce(ctx)
 		var perm *PermanentError
 		switch {
 		case err == nil:

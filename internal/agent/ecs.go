@@ -1,0 +1,80 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ecs-agent/ecs-agent/controllers"
+	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/controlplane"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/version"
+)
+
+// ecsClient connects to ECS unless the agent runs offline (nil then). A
+// missing region fails here, before anything else starts, with an error
+// that names ECS_OFFLINE.
+func ecsClient(ctx context.Context, cfg *config.Config) (*controlplane.Client, error) {
+	if cfg.Offline {
+		return nil, nil
+	}
+	c, err := controlplane.NewClient(ctx, controlplane.ClientOptions{
+		Region:          cfg.Region,
+		AccessKeyID:     cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey.Reveal(),
+		SessionToken:    cfg.SessionToken.Reveal(),
+		BackendHost:     cfg.BackendHost,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to ECS (ECS_CLUSTER=%s): %w", cfg.Cluster, err)
+	}
+	return c, nil
+}
+
+// ecsSource builds the ECS task source and wires the state reporter into
+// the controllers.
+func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker *dockerstate.Docker, set *controllers.Set, log logr.Logger) *controlplane.Source {
+	set.Reporter = &controllers.ReportReconciler{
+		Store:     st,
+		Submitter: &controlplane.Submitter{Client: c, Log: log.WithName("report")},
+	}
+	return &controlplane.Source{
+		Client: c, Store: st, Interval: cfg.PollInterval, Log: log,
+		Registration: controlplane.Registration{
+			Cluster:           cfg.Cluster,
+			CPU:               int64(runtime.NumCPU()) * 1024,
+			Memory:            hostMemoryMiB() - cfg.ReservedMemory,
+			Ports:             int32s(cfg.ReservedPorts),
+			PortsUDP:          int32s(cfg.ReservedPortsUDP),
+			AgentVersion:      version.Version,
+			LoggingDrivers:    cfg.AvailableLoggingDrivers,
+			DisablePrivileged: cfg.DisablePrivileged,
+			TaskIAMRole:       cfg.TaskIAMRoleEnabled,
+			TaskIAMRoleHost:   cfg.TaskIAMRoleEnabledForNetworkHost,
+			SELinux:           cfg.SELinuxCapable,
+			AppArmor:          cfg.AppArmorCapable,
+			Attributes:        cfg.InstanceAttributes,
+			Tags:              cfg.ContainerInstanceTags,
+		},
+		DockerVersion: func(ctx context.Context) (string, string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			v, err := docker.Version(ctx)
+			return v.Version, v.APIVersion, err
+		},
+	}
+}
+
+// ecsReady is the ECS part of readiness: registered with the cluster.
+func ecsReady(src *controlplane.Source) error {
+	if src != nil && !src.Registered() {
+		return errors.New("not registered with ECS yet")
+	}
+	return nil
+}
