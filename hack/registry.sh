@@ -12,6 +12,14 @@
 # Test credentials (not secrets: the registry only ever listens on
 # loopback): REGISTRY_USER (default ecs-test), REGISTRY_PASSWORD (default
 # ecs-test-password).
+#
+# ECR tests pull from the same registry under an ECR name: an /etc/hosts
+# line maps ECR_TEST_HOST (default
+# 123456789012.dkr.ecr.us-east-1.amazonaws.com) to the loopback address
+# ECR_TEST_IP (default 127.0.0.2), added once (needs root or sudo -n; a
+# warning otherwise). Docker treats a registry resolving into 127.0.0.0/8 as
+# insecure and, for a host without a port, falls back from https:443 to
+# http:80, where the test harness forwards to this registry.
 set -euo pipefail
 
 port=${REGISTRY_PORT:-5055}
@@ -19,6 +27,8 @@ dir=${REGISTRY_DIR:-/tmp/ecs-agent-registry}
 user=${REGISTRY_USER:-ecs-test}
 password=${REGISTRY_PASSWORD:-ecs-test-password}
 addr=127.0.0.1:$port
+ecr_host=${ECR_TEST_HOST:-123456789012.dkr.ecr.us-east-1.amazonaws.com}
+ecr_ip=${ECR_TEST_IP:-127.0.0.2}
 
 say() { echo "registry: $*" >&2; }
 die() {
@@ -39,6 +49,21 @@ answers() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v2/")" = 401 ] &&
 		[ "$(curl -s -o /dev/null -w '%{http_code}' -u "$user:$password" "http://$addr/v2/")" = 200 ]
 }
+
+# ecr_hosts_entry maps ecr_host to ecr_ip in /etc/hosts, once.
+ecr_hosts_entry() {
+	local ip=${ecr_ip//./\\.} host=${ecr_host//./\\.}
+	if grep -Eq "^[[:space:]]*$ip[[:space:]]+(.*[[:space:]])?$host([[:space:]]|\$)" /etc/hosts; then
+		return 0
+	fi
+	if grep -Eq "[[:space:]]$host([[:space:]]|\$)" /etc/hosts; then
+		say "warning: /etc/hosts maps $ecr_host elsewhere than $ecr_ip; ECR tests will fail"
+		return 0
+	fi
+	echo "$ecr_ip $ecr_host # ecs-agent ECR tests (hack/registry.sh)" | as_root tee -a /etc/hosts >/dev/null ||
+		say "warning: cannot add $ecr_host to /etc/hosts (not root); ECR tests will fail"
+}
+ecr_hosts_entry
 
 if answers; then
 	echo "$addr"

@@ -2,15 +2,19 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The local test registry's credentials and state directory, as
@@ -51,6 +55,83 @@ func Registry(tb testing.TB) string {
 		tb.Fatalf("local registry: %v", registryErr)
 	}
 	return registryAddr
+}
+
+// ECRHost is the ECR registry name hack/registry.sh maps to a loopback
+// address in /etc/hosts (its ECR_TEST_HOST default).
+const ECRHost = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+var (
+	ecrOnce sync.Once
+	ecrErr  error
+)
+
+// ECRRegistry makes the local registry answer as ECRHost, the way Docker
+// reaches a registry named without a port: ECRHost resolves (through
+// /etc/hosts) to a loopback address, so Docker treats it as insecure and
+// falls back from https on port 443 to http on port 80, where this process
+// forwards every connection to the local registry. An image pushed with
+// PushImage as <registry>/<repo>:<tag> is then pulled as
+// ECRHost/<repo>:<tag>. It returns ECRHost.
+func ECRRegistry(tb testing.TB) string {
+	tb.Helper()
+	registry := Registry(tb) // hack/registry.sh also writes the hosts entry
+	ecrOnce.Do(func() { ecrErr = forwardECR(registry) })
+	if ecrErr != nil {
+		tb.Fatalf("ECR registry name: %v", ecrErr)
+	}
+	return ECRHost
+}
+
+func forwardECR(registry string) error {
+	// The resolver re-reads /etc/hosts every few seconds; the entry may be
+	// minutes old or just written.
+	var ip net.IP
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		addrs, err := net.DefaultResolver.LookupIP(context.Background(), "ip4", ECRHost)
+		if err == nil && len(addrs) > 0 && addrs[0].IsLoopback() {
+			ip = addrs[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s does not resolve to a loopback address (%v %v): hack/registry.sh adds it to /etc/hosts when run as root", ECRHost, addrs, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the resolver, bounded by deadline
+	}
+	lis, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "80"))
+	if err != nil {
+		return fmt.Errorf("listen where Docker looks for %s: %w", ECRHost, err)
+	}
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go forward(c, registry)
+		}
+	}()
+	return nil
+}
+
+// forward copies a connection to and from the registry at addr.
+func forward(c net.Conn, addr string) {
+	defer c.Close()
+	u, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer u.Close()
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(u, c)
+		_ = u.(*net.TCPConn).CloseWrite()
+		close(done)
+	}()
+	_, _ = io.Copy(c, u)
+	_ = c.(*net.TCPConn).CloseWrite()
+	<-done
 }
 
 // PushImage tags the local image src as <registry>/<repo>:<tag> with a
