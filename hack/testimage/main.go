@@ -77,7 +77,11 @@ func main() {
 		waitTerm()
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
-		select {}
+		// Not select{}: with no other goroutine the runtime sees a
+		// deadlock and exits 2 at once.
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "healthy-after":
 		d, err := time.ParseDuration(arg(args, 0))
 		if err != nil {

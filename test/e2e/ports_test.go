@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
@@ -35,17 +31,7 @@ func TestDynamicHostPortServesHTTPFromTheConfiguredRange(t *testing.T) {
 		t.Errorf("host port %d outside ECS_DYNAMIC_HOST_PORT_RANGE %s", hostPort, a.PortRange)
 	}
 
-	url := fmt.Sprintf("http://127.0.0.1:%d/", hostPort)
-	client := &http.Client{Timeout: 2 * time.Second}
-	h.WaitFor(t, "HTTP ok from "+url, 15*time.Second, func() (bool, string) {
-		resp, err := client.Get(url)
-		if err != nil {
-			return false, err.Error()
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode == 200 && strings.HasPrefix(string(body), "ok"), fmt.Sprintf("%d %q", resp.StatusCode, body)
-	})
+	h.WaitHTTP(t, hostPort)
 
 	d := inspect(t, web.DockerID)
 	bound := d.NetworkSettings.Ports["8080/tcp"]

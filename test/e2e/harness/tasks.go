@@ -133,6 +133,23 @@ func WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (boo
 	}
 }
 
+// WaitHTTP waits until the host port on 127.0.0.1 answers the test app's
+// "ok" (testapp serve).
+func WaitHTTP(tb testing.TB, port int) {
+	tb.Helper()
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	client := &http.Client{Timeout: 2 * time.Second}
+	WaitFor(tb, "HTTP ok from "+url, 15*time.Second, func() (bool, string) {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false, err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == 200 && strings.HasPrefix(string(body), "ok"), fmt.Sprintf("%d %q", resp.StatusCode, body)
+	})
+}
+
 // Describe renders a task's status compactly for failure messages.
 func Describe(t apiv1.Task) string {
 	var b strings.Builder
