@@ -109,7 +109,12 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 	}
 	if !equality.Semantic.DeepEqual(before, &img.Status) {
-		if err := r.Store.Update(ctx, &img); err != nil {
+		if err := r.Store.Update(ctx, &img); errors.Is(err, store.ErrConflict) {
+			// A task wrote its pull request meanwhile (the usual case
+			// right after a request): read it again, without logging an
+			// error for it.
+			return reconcile.Result{Requeue: true}, nil
+		} else if err != nil {
 			return reconcile.Result{}, fmt.Errorf("write status of image %s: %w", img.Spec.Ref, err)
 		}
 	}

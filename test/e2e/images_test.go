@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -252,35 +251,10 @@ func (b *stallingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// buildBigImage builds the test image plus a layer of random bytes, so its
-// pull has a layer to download.
-func buildBigImage(t *testing.T, tag string, size int) {
-	t.Helper()
-	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, "blob"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.CopyN(f, rand.Reader, int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	df := fmt.Sprintf("FROM %s\nCOPY blob /blob\n", h.TestImage)
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v: %s", err, out)
-	}
-	t.Cleanup(func() { h.RemoveImage(tag) })
-}
-
 func TestStalledPullIsCutOffByTheInactivityTimeout(t *testing.T) {
 	t.Parallel()
 	local := "ecs-agent-test/stall-" + strings.ToLower(t.Name()[len(t.Name())-6:]) + ":e2e"
-	buildBigImage(t, local, 4<<20)
+	h.BuildRandomImage(t, local, 4<<20)
 	ref := h.PushImage(t, local, "e2e-stall")
 	h.RemoveImage(local) // the random layer must not be on the host
 	proxy, stalled := stallingProxy(t, h.Registry(t), 256<<10)

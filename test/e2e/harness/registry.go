@@ -145,13 +145,43 @@ func PushImage(tb testing.TB, src, repo string) string {
 		tb.Fatalf("docker tag %s %s: %v: %s", src, ref, err, out)
 	}
 	push := exec.Command("docker", "push", ref)
-	push.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(registryDir, "docker-config"))
+	push.Env = append(os.Environ(), "DOCKER_CONFIG="+RegistryDockerConfig())
 	if out, err := push.CombinedOutput(); err != nil {
 		tb.Fatalf("docker push %s: %v: %s", ref, err, out)
 	}
 	RemoveImage(ref)
 	tb.Cleanup(func() { RemoveImage(ref) })
 	return ref
+}
+
+// RegistryDockerConfig is a DOCKER_CONFIG directory logged in to the local
+// registry, for docker push and pull by hand.
+func RegistryDockerConfig() string { return filepath.Join(registryDir, "docker-config") }
+
+// BuildRandomImage builds tag from the test image plus one layer of size
+// random bytes, so that pulling it downloads a layer no other image shares.
+// The image is removed when the test ends.
+func BuildRandomImage(tb testing.TB, tag string, size int64) {
+	tb.Helper()
+	dir := tb.TempDir()
+	f, err := os.Create(filepath.Join(dir, "blob"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, size); err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	df := fmt.Sprintf("FROM %s\nCOPY blob /blob\n", TestImage)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("docker build: %v: %s", err, out)
+	}
+	tb.Cleanup(func() { RemoveImage(tag) })
 }
 
 // RemoveImage removes a local image reference, if present.
