@@ -311,9 +311,14 @@ func TestECSEndpointDownFor30sStopsNothingAndEveryReportArrivesAfter(t *testing.
 	if err := e.Restart(); err != nil {
 		t.Fatalf("restart the endpoint: %v", err)
 	}
+	healed := time.Now()
 
 	lt := a.WaitECSTask(t, long, reportTimeout, h.FullyReported)
 	a.WaitECSTask(t, batch, reportTimeout, stoppedAndReported)
+	if all := e.Reports(); len(all) > 0 {
+		t.Logf("outage %s; the last report arrived %s after the endpoint came back",
+			healed.Sub(down).Round(time.Second), all[len(all)-1].Received.Sub(healed).Round(100*time.Millisecond))
+	}
 	checkTransitions(t, "long", e.ReportsFor(long), "web RUNNING", "side RUNNING", "task RUNNING", "side STOPPED exit=2")
 	checkTransitions(t, "batch", e.ReportsFor(batch), "main RUNNING", "task RUNNING", "main STOPPED exit=4", "task STOPPED")
 	if got := h.Container(t, lt, "web"); got.DockerID != web.DockerID || got.KnownStatus != apiv1.StatusRunning || got.RestartCount != 0 {
