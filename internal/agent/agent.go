@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"time"
@@ -52,6 +53,11 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 			"version", version.Version, "mode", ModeECS, "cluster", cfg.Cluster, "introspection", introspectionAddr(cfg))
 	}
 	log.Info("configuration", cfg.LogValues()...)
+	for k, v := range cfg.SDKEnv {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("export %s from %s for the AWS SDK: %w", k, cfg.ConfigFile, err)
+		}
+	}
 	for _, w := range cfg.Warnings {
 		log.Info("configuration warning", "warning", w)
 	}

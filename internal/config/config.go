@@ -194,6 +194,12 @@ type Config struct {
 	// ConfigFile is the configuration file that was read ("" if none was:
 	// the default file may be missing).
 	ConfigFile string
+	// SDKEnv are the AWS_* variables the configuration file sets and the
+	// environment does not (AWS_EC2_METADATA_DISABLED, AWS_PROFILE,
+	// AWS_ENDPOINT_URL_ECR, …). The AWS SDK reads those from the process
+	// environment only; the agent exports them before it builds its AWS
+	// clients, as systemd's EnvironmentFile would.
+	SDKEnv map[string]string
 	// Warnings are values that were ignored or adjusted, one sentence each,
 	// for the start-up log.
 	Warnings []string
@@ -225,6 +231,14 @@ func (l Loader) Load(env []string, file string) (*Config, error) {
 	r := &resolver{env: envMap(env), file: map[string]fileValue{}}
 	errs := r.readFile(l.configFile(file, r.env))
 	c := &Config{ConfigFile: r.fileName}
+	for k, fv := range r.file {
+		if strings.HasPrefix(k, "AWS_") && r.env[k] == "" && fv.value != "" {
+			if c.SDKEnv == nil {
+				c.SDKEnv = map[string]string{}
+			}
+			c.SDKEnv[k] = fv.value
+		}
+	}
 	for _, v := range variables {
 		errs = append(errs, r.apply(c, v)...)
 	}

@@ -243,3 +243,19 @@ func TestLoadReadsTheNamedFileAndTheHostsPortRange(t *testing.T) {
 		t.Errorf("dynamic port range %v", r)
 	}
 }
+
+// The AWS SDK reads AWS_EC2_METADATA_DISABLED and its kin from the process
+// environment only: the file's values are handed over for export, unless
+// the environment already sets them.
+func TestFileAWSVariablesAreHandedToTheSDK(t *testing.T) {
+	c := mustLoad(t, []string{"AWS_PROFILE=from-env"}, "AWS_EC2_METADATA_DISABLED=true\nAWS_PROFILE=from-file\nECS_CLUSTER=x\n")
+	if got := c.SDKEnv["AWS_EC2_METADATA_DISABLED"]; got != "true" {
+		t.Errorf("SDKEnv[AWS_EC2_METADATA_DISABLED] = %q, want true", got)
+	}
+	if got, ok := c.SDKEnv["AWS_PROFILE"]; ok {
+		t.Errorf("SDKEnv[AWS_PROFILE] = %q: the environment's value must stay", got)
+	}
+	if _, ok := c.SDKEnv["ECS_CLUSTER"]; ok {
+		t.Error("ECS_CLUSTER handed to the SDK")
+	}
+}
