@@ -350,3 +350,47 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 		t.Fatalf("second task is %s after a good pull, want RUNNING (%s)", task.Status.KnownStatus, task.Status.StoppedReason)
 	}
 }
+
+// TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest: a task whose
+// clock was read before another task's failed pull was recorded (its
+// reconcile started first) must not take that failure, made with other
+// credentials, as the answer to its own request: it asks strictly after
+// the answer and gets a pull with its own credentials.
+func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
+	f := newFixture(t)
+	f.r.Opts.PullBehavior = PullAlways
+	other := ctr("main")
+	other.Image = "example/private:1"
+	other.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong-secret"}
+	mine := ctr("main")
+	mine.Image = other.Image
+	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: PullAlways}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(other.Image)}}
+
+	start := f.now
+	f.addTask("other", other)
+	f.settle("other")
+	f.now = start.Add(2 * time.Second)
+	f.docker.SetPull(other.Image, errors.New("unauthorized: authentication required"))
+	if _, err := images.Reconcile(f.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if task := f.settle("other"); task.Status.KnownStatus != apiv1.StatusStopped {
+		t.Fatalf("task with the wrong credentials is %s, want STOPPED", task.Status.KnownStatus)
+	}
+
+	// The second task's clock reads a time before the failure was recorded.
+	f.now = start.Add(time.Second)
+	f.addTask("mine", mine)
+	if task := f.settle("mine"); task.Status.KnownStatus == apiv1.StatusStopped {
+		t.Fatalf("task stopped with the other task's pull failure: %s", task.Status.StoppedReason)
+	}
+	f.now = start.Add(3 * time.Second)
+	f.docker.SetPull(other.Image, nil)
+	if _, err := images.Reconcile(f.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if task := f.settle("mine"); task.Status.KnownStatus != apiv1.StatusRunning {
+		t.Fatalf("task is %s after a pull with its own credentials, want RUNNING (%s)", task.Status.KnownStatus, task.Status.StoppedReason)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -96,9 +97,16 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 	if requested == nil || requested.Before(asked) {
 		spec := t.pullRequest(c, asked)
 		_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
-			if i.Spec.PullRequestedAt == nil || i.Spec.PullRequestedAt.Before(asked) {
-				i.Spec = spec
+			if i.Spec.PullRequestedAt != nil && !i.Spec.PullRequestedAt.Before(asked) {
+				return nil
 			}
+			if ch := i.Status.CheckedAt; ch != nil && !ch.Before(asked) && !sameRequester(&i.Spec, &spec) {
+				// The answer in the status was written after this task read
+				// its clock, for a pull with other credentials: ask after
+				// it, or that answer would count as ours.
+				spec.PullRequestedAt = microTime(ch.Add(time.Microsecond))
+			}
+			i.Spec = spec
 			return nil
 		})
 		if err != nil {
