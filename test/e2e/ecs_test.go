@@ -266,8 +266,43 @@ func TestECSReportOwedWhenTheAgentIsKilledIsSentOnceAfterRestart(t *testing.T) {
 	}
 }
 
-func TestECSEndpointDownFor30sStopsNothingAndEveryReportArrivesAfter(t *testing.T) {
+// outage is a way for the ECS endpoint to be away: it begins, and end
+// brings it back.
+type outage struct {
+	name  string
+	begin func(t *testing.T, e *h.ECS) (end func())
+}
+
+var outages = []outage{
+	{"down", func(t *testing.T, e *h.ECS) func() {
+		e.Stop()
+		return func() {
+			if err := e.Restart(); err != nil {
+				t.Fatalf("restart the endpoint: %v", err)
+			}
+		}
+	}},
+	{"throttling", func(t *testing.T, e *h.ECS) func() {
+		// Every action: polls as well as reports.
+		id, err := e.InjectFault(fakeecs.Fault{Kind: fakeecs.FaultThrottle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { e.ClearFault(id) }
+	}},
+}
+
+func TestECSEndpointDownOrThrottlingFor30sStopsNothingAndEveryReportArrivesAfter(t *testing.T) {
 	t.Parallel()
+	for _, o := range outages {
+		t.Run(o.name, func(t *testing.T) {
+			t.Parallel()
+			testOutage(t, o)
+		})
+	}
+}
+
+func testOutage(t *testing.T, o outage) {
 	e := h.StartECS(t)
 	a := e.StartAgent(t, h.Options{})
 
@@ -282,7 +317,7 @@ func TestECSEndpointDownFor30sStopsNothingAndEveryReportArrivesAfter(t *testing.
 	batch := a.RunTask(h.Task("batch", h.App("main", "exit", "4", "8s")))
 	a.WaitECSTask(t, batch, startTimeout, h.IsRunning)
 
-	e.Stop()
+	end := o.begin(t, e)
 	release()
 	down := time.Now()
 	web := h.Container(t, a.WaitECSTask(t, long, 5*time.Second, h.IsRunning), "web")
@@ -301,23 +336,26 @@ func TestECSEndpointDownFor30sStopsNothingAndEveryReportArrivesAfter(t *testing.
 		return b.Status.KnownStatus == apiv1.StatusStopped && side != nil && side.KnownStatus == apiv1.StatusStopped,
 			h.Describe(b) + " / " + h.Describe(l)
 	})
-	a.WaitFor(t, "30 s of outage with long's web container running throughout", 40*time.Second, func() (bool, string) {
+	a.WaitFor(t, "30 s of outage ("+o.name+") with long's web container running throughout", 40*time.Second, func() (bool, string) {
 		d := inspect(t, web.DockerID)
 		if !d.State.Running || !d.State.StartedAt.Equal(webStarted) {
 			t.Fatalf("web container %s during the outage: running=%v startedAt %s (was %s)", web.DockerID, d.State.Running, d.State.StartedAt, webStarted)
 		}
 		return time.Since(down) >= 30*time.Second, fmt.Sprintf("down for %s", time.Since(down).Round(time.Second))
 	})
-	if err := e.Restart(); err != nil {
-		t.Fatalf("restart the endpoint: %v", err)
-	}
+	end()
 	healed := time.Now()
 
 	lt := a.WaitECSTask(t, long, reportTimeout, h.FullyReported)
 	a.WaitECSTask(t, batch, reportTimeout, stoppedAndReported)
 	if all := e.Reports(); len(all) > 0 {
-		t.Logf("outage %s; the last report arrived %s after the endpoint came back",
-			healed.Sub(down).Round(time.Second), all[len(all)-1].Received.Sub(healed).Round(100*time.Millisecond))
+		t.Logf("outage (%s) %s; the last report arrived %s after the endpoint came back",
+			o.name, healed.Sub(down).Round(time.Second), all[len(all)-1].Received.Sub(healed).Round(100*time.Millisecond))
+	}
+	for _, r := range e.Reports() {
+		if r.Received.After(down) && r.Received.Before(healed) {
+			t.Errorf("a report was accepted during the outage (%s), at %s", o.name, r.Received.Sub(down).Round(time.Millisecond))
+		}
 	}
 	checkTransitions(t, "long", e.ReportsFor(long), "web RUNNING", "side RUNNING", "task RUNNING", "side STOPPED exit=2")
 	checkTransitions(t, "batch", e.ReportsFor(batch), "main RUNNING", "task RUNNING", "main STOPPED exit=4", "task STOPPED")
