@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,9 +17,14 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/agent"
 	"github.com/ecs-agent/ecs-agent/internal/cli"
 	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/controlplane"
 	"github.com/ecs-agent/ecs-agent/internal/logging"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
+
+// exitTerminal is the exit status of a failure that a restart cannot fix
+// (the ECS agent's ExitTerminal).
+const exitTerminal = 5
 
 func main() {
 	root := &cobra.Command{
@@ -32,12 +38,20 @@ func main() {
 	cli.AddCommands(root)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "ecs-agent:", err)
+		var terminal *controlplane.PermanentError
+		if errors.As(err, &terminal) {
+			// No restart can fix it: the systemd unit does not restart on
+			// this status (RestartPreventExitStatus), as ecs-init does not
+			// for the ECS agent's.
+			os.Exit(exitTerminal)
+		}
 		os.Exit(1)
 	}
 }
 
 func runCommand() *cobra.Command {
 	var configFile string
+	var reregister bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the agent (the daemon)",
@@ -50,6 +64,7 @@ func runCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cfg.Reregister = reregister
 			log, flush, err := logging.New(cfg.LogLevel, cfg.LogFile)
 			if err != nil {
 				return err
@@ -65,5 +80,6 @@ func runCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration file (default $ECS_CONFIG_FILE or "+config.DefaultFile+")")
+	cmd.Flags().BoolVar(&reregister, "reregister", false, "register with ECS as a new container instance instead of reusing the stored ARN (after the instance was deregistered)")
 	return cmd
 }

@@ -61,6 +61,7 @@ func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docke
 			AppArmor:          cfg.AppArmorCapable,
 			Attributes:        cfg.InstanceAttributes,
 			Tags:              cfg.ContainerInstanceTags,
+			New:               cfg.Reregister,
 		},
 		DockerVersion: func(ctx context.Context) (string, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

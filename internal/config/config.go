@@ -194,6 +194,9 @@ type Config struct {
 	// ConfigFile is the configuration file that was read ("" if none was:
 	// the default file may be missing).
 	ConfigFile string
+	// Reregister is `ecs-agent run --reregister`: register as a new
+	// container instance instead of under the stored ARN.
+	Reregister bool
 	// SDKEnv are the AWS_* variables the configuration file sets and the
 	// environment does not (AWS_EC2_METADATA_DISABLED, AWS_PROFILE,
 	// AWS_ENDPOINT_URL_ECR, …). The AWS SDK reads those from the process

@@ -172,6 +172,32 @@ func TestRegisterAfterRestartKeepsTheSameARN(t *testing.T) {
 	}
 }
 
+// A deregistered instance is not registered again behind the operator's
+// back: the error names the ARN and the way back, which registers anew.
+func TestRegisterOfADeregisteredInstanceStopsUntilToldToRegisterAnew(t *testing.T) {
+	e := newEnv(t)
+	first := e.register("default")
+	if _, err := e.client.ECS.DeregisterContainerInstance(e.ctx, &ecs.DeregisterContainerInstanceInput{
+		Cluster: aws.String("default"), ContainerInstance: aws.String(first), Force: aws.Bool(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Register(e.ctx, e.client, e.store, registration("default"))
+	var perm *PermanentError
+	if !errors.As(err, &perm) || !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), "--reregister") {
+		t.Fatalf("err = %v, want a permanent error naming %s and --reregister", err, first)
+	}
+	reg := registration("default")
+	reg.New = true
+	second, err := Register(e.ctx, e.client, e.store, reg)
+	if err != nil || second == first {
+		t.Fatalf("registering anew: %s, %v; want a new ARN", second, err)
+	}
+	if again := e.register("default"); again != second {
+		t.Fatalf("after registering anew the next start registered as %s, want %s", again, second)
+	}
+}
+
 func TestRegisterWithMissingClusterNamesIt(t *testing.T) {
 	e := newEnv(t)
 	_, err := Register(e.ctx, e.client, e.store, registration("prod-cluster"))

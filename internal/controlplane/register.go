@@ -66,6 +66,9 @@ type Registration struct {
 	// keeps them; changing them is done with TagResource).
 	Attributes map[string]string
 	Tags       map[string]string
+	// New registers a new container instance even when the store holds
+	// an ARN (`ecs-agent run --reregister`).
+	New bool
 }
 
 // Register registers the container instance, or registers it again under
@@ -78,7 +81,7 @@ func Register(ctx context.Context, c *Client, st store.Store, reg Registration) 
 	}
 	in := registerInput(reg, c)
 	// An ARN from an offline run or another cluster is not ours to reuse.
-	if prev.Status.Arn != "" && prev.Status.Status != "OFFLINE" && prev.Spec.Cluster == reg.Cluster {
+	if !reg.New && prev.Status.Arn != "" && prev.Status.Status != "OFFLINE" && prev.Spec.Cluster == reg.Cluster {
 		in.ContainerInstanceArn = aws.String(prev.Status.Arn)
 		in.Tags = nil
 	}
@@ -90,9 +93,18 @@ func Register(ctx context.Context, c *Client, st store.Store, reg Registration) 
 		}
 		out, err = c.ECS.RegisterContainerInstance(ctx, in)
 	}
+	var refused *types.ClientException
+	var invalid *types.InvalidParameterException
 	switch {
 	case errors.As(err, &nf):
 		return "", &PermanentError{Err: fmt.Errorf("register with cluster %q: the cluster does not exist; create it or set ECS_CLUSTER to an existing one: %w", reg.Cluster, err)}
+	case in.ContainerInstanceArn != nil && (errors.As(err, &refused) || errors.As(err, &invalid)):
+		// Deregistered (or deleted with its cluster): ECS will not take the
+		// ARN back. Registering as a new instance behind the operator's
+		// back would undo the deregistration, so stop, as the ECS agent
+		// does, and say how to rejoin.
+		return "", &PermanentError{Err: fmt.Errorf("container instance %s was deregistered from cluster %q and ECS refuses it again (%w); "+
+			"to join the cluster as a new container instance, stop the agent and run `ecs-agent run --reregister` once", *in.ContainerInstanceArn, reg.Cluster, err)}
 	case err != nil:
 		return "", fmt.Errorf("register container instance with cluster %q: %w", reg.Cluster, err)
 	case out.ContainerInstance == nil || aws.ToString(out.ContainerInstance.ContainerInstanceArn) == "":

@@ -128,6 +128,37 @@ func TestECSRegistrationResourcesAttributesAndTheSameARNAfterRestarts(t *testing
 	if got := e.CallCount("CreateCluster"); got != 1 {
 		t.Errorf("CreateCluster called %d times, want 1 (the first start only)", got)
 	}
+
+	// Deregistered behind its back, the agent does not come back as a new
+	// instance on its own: it exits 5 (terminal, not restarted by the
+	// systemd unit) naming the ARN, until told to register anew.
+	if err := a.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := e.Client.DeregisterContainerInstance(ctx, &ecs.DeregisterContainerInstanceInput{
+		Cluster: aws.String("default"), ContainerInstance: aws.String(arn), Force: aws.Bool(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, out := a.RunToExit(30 * time.Second)
+	if code != 5 || !strings.Contains(out, arn) || !strings.Contains(out, "--reregister") {
+		t.Errorf("start after deregistration: exit %d, want 5 with the ARN and --reregister in:\n%s", code, out)
+	}
+	a.RunArgs = []string{"--reregister"}
+	a.Start()
+	a.RunArgs = nil
+	var fresh string
+	for _, ci := range a.Instances() {
+		if aws.ToString(ci.Status) == "ACTIVE" {
+			fresh = aws.ToString(ci.ContainerInstanceArn)
+		}
+	}
+	if fresh == "" || fresh == arn {
+		t.Fatalf("after --reregister the active instance is %q, want a new one (the deregistered one was %s)", fresh, arn)
+	}
+	a.Kill()
+	a.Start()
+	checkMetadataARN(t, a, fresh)
 }
 
 func TestECSRunTaskStopTaskAndEssentialExitReportedBesideAStaticTask(t *testing.T) {

@@ -57,7 +57,10 @@ type Agent struct {
 	Cluster           string
 	IntrospectionPort int
 	MetadataPort      int
-	PortRange         string
+	// RunArgs are added to `ecs-agent run` at each start (e.g.
+	// --reregister).
+	RunArgs   []string
+	PortRange string
 
 	mu      sync.Mutex
 	proc    *process
@@ -132,7 +135,7 @@ func (a *Agent) Start() {
 		a.tb.Fatalf("agent log: %v", err)
 	}
 	fmt.Fprintf(log, "==== harness: start #%d at %s ====\n", a.starts, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(a.bin, "run")
+	cmd := exec.Command(a.bin, append([]string{"run"}, a.RunArgs...)...)
 	cmd.Env = a.env()
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -149,6 +152,34 @@ func (a *Agent) Start() {
 	a.proc, a.stopped = p, false
 	a.mu.Unlock()
 	a.WaitReady(30 * time.Second)
+}
+
+// RunToExit runs `ecs-agent run` with the agent's environment and RunArgs
+// in the foreground, for an agent expected to refuse to start, and returns
+// its exit status and output. It fails the test if the agent is still
+// running after timeout.
+func (a *Agent) RunToExit(timeout time.Duration) (int, string) {
+	a.tb.Helper()
+	if a.Running() {
+		a.tb.Fatalf("agent already running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bin, append([]string{"run"}, a.RunArgs...)...)
+	cmd.Env = a.env()
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		a.tb.Fatalf("ecs-agent run still running after %s; output:\n%s", timeout, out)
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &exit):
+		return exit.ExitCode(), string(out)
+	}
+	a.tb.Fatalf("ecs-agent run: %v", err)
+	return 0, ""
 }
 
 // WaitReady waits until the agent's /readyz answers 200, failing the test
