@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
@@ -27,6 +28,9 @@ const (
 	webArn    = "arn:aws:ecs:local:000000000000:task/default/" + webTask
 	webID     = "aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111"
 )
+
+// nginxImage is the object name of the web task's image "nginx:1".
+var nginxImage = controllers.ImageObjectName("nginx:1")
 
 func microAgo(d time.Duration) *metav1.MicroTime {
 	t := metav1.NewMicroTime(time.Now().Add(-d))
@@ -82,6 +86,15 @@ func fill(t *testing.T, s store.Store) {
 			FirstTimestamp: *microAgo(30 * time.Minute), LastTimestamp: *microAgo(time.Minute)},
 		&apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: batchTask + ".1"}, InvolvedKind: "Task", InvolvedName: batchTask,
 			Type: apiv1.EventWarning, Reason: "Stopping", Message: "batch only"},
+		// The web task's image was pulled before the task was created (an
+		// earlier task's pull) and again for it (timestamps after the
+		// store sets the task's creation time).
+		&apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: nginxImage + ".1"}, InvolvedKind: "Image", InvolvedName: nginxImage,
+			Type: apiv1.EventNormal, Reason: "Pulled", Message: "pulled for an earlier task", Count: 1,
+			FirstTimestamp: *microAgo(time.Hour), LastTimestamp: *microAgo(time.Hour)},
+		&apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: nginxImage + ".2"}, InvolvedKind: "Image", InvolvedName: nginxImage,
+			Type: apiv1.EventNormal, Reason: "Pulled", Message: "pulled for the web task", Count: 1,
+			FirstTimestamp: *microAgo(-time.Minute), LastTimestamp: *microAgo(-time.Minute)},
 	}
 	for _, o := range objs {
 		if err := s.Create(context.Background(), o); err != nil {

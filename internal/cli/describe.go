@@ -54,12 +54,10 @@ func runDescribe(ctx context.Context, o *options, name string, out, stderr io.Wr
 		return err
 	}
 	task := list.(*apiv1.TaskList).Items[0]
-	evList, err := src.list(ctx, mustResource("events"), introspection.EventFilter{})
+	evs, err := taskEvents(ctx, src, &task)
 	if err != nil {
 		return err
 	}
-	evs := taskEvents(&task, evList.(*apiv1.EventList).Items)
-	events.Sort(evs)
 
 	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	describeTask(w, &task, evs, time.Now())
@@ -217,16 +215,26 @@ func containerPorts(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) string {
 	return strings.Join(parts, ",")
 }
 
-// taskEvents keeps the task's own events and those of its images since the
-// task was created: the pulls it waited for, with their durations, belong
-// to its story.
-func taskEvents(task *apiv1.Task, all []apiv1.Event) []apiv1.Event {
+// taskEvents reads the task's own events and those of its images since
+// the task was created, oldest first: the pulls it waited for, with their
+// durations, belong to its story. The source selects the objects' events;
+// kind and time are checked here.
+func taskEvents(ctx context.Context, src source, task *apiv1.Task) ([]apiv1.Event, error) {
+	filter := introspection.EventFilter{InvolvedNames: []string{task.Name}}
 	images := map[string]bool{}
 	for _, c := range task.Spec.Containers {
-		images[controllers.ImageObjectName(c.Image)] = true
+		name := controllers.ImageObjectName(c.Image)
+		if !images[name] {
+			images[name] = true
+			filter.InvolvedNames = append(filter.InvolvedNames, name)
+		}
+	}
+	list, err := src.list(ctx, mustResource("events"), filter)
+	if err != nil {
+		return nil, err
 	}
 	var evs []apiv1.Event
-	for _, ev := range all {
+	for _, ev := range list.(*apiv1.EventList).Items {
 		switch {
 		case ev.InvolvedKind == "Task" && ev.InvolvedName == task.Name:
 		case ev.InvolvedKind == "Image" && images[ev.InvolvedName] && !ev.LastTimestamp.Time.Before(task.CreationTimestamp.Time):
@@ -235,7 +243,8 @@ func taskEvents(task *apiv1.Task, all []apiv1.Event) []apiv1.Event {
 		}
 		evs = append(evs, ev)
 	}
-	return evs
+	events.Sort(evs)
+	return evs, nil
 }
 
 func describeEvents(w io.Writer, evs []apiv1.Event, now time.Time) {

@@ -95,8 +95,8 @@ func resourcePath(res introspection.Resource, filter introspection.EventFilter, 
 	if filter.InvolvedKind != "" {
 		q.Set("involvedKind", filter.InvolvedKind)
 	}
-	if filter.InvolvedName != "" {
-		q.Set("involvedName", filter.InvolvedName)
+	for _, name := range filter.InvolvedNames {
+		q.Add("involvedName", name)
 	}
 	if watch {
 		q.Set("watch", "true")

@@ -56,14 +56,14 @@ func (s *Server) resource(w http.ResponseWriter, r *http.Request) (Resource, boo
 
 // list answers GET /agent/v1/<resource>: the api/v1 list, or with
 // ?watch=true a stream of changes. Events may be filtered by
-// ?involvedKind= and ?involvedName=.
+// ?involvedKind= and ?involvedName= (repeated for several objects).
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	res, ok := s.resource(w, r)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	filter := EventFilter{InvolvedKind: q.Get("involvedKind"), InvolvedName: q.Get("involvedName")}
+	filter := EventFilter{InvolvedKind: q.Get("involvedKind"), InvolvedNames: q["involvedName"]}
 	if watch, _ := strconv.ParseBool(q.Get("watch")); watch {
 		s.watch(w, r, res, filter)
 		return

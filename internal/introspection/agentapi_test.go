@@ -18,6 +18,7 @@ func TestAgentAPIListsAndGetsObjectsAsAPIv1JSON(t *testing.T) {
 	s := fixture(t)
 	create(t, s, &apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1"}, InvolvedKind: "Task", InvolvedName: "0123456789abcdef0123456789abcdef", Reason: "Started"})
 	create(t, s, &apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e2"}, InvolvedKind: "Task", InvolvedName: "other", Reason: "Started"})
+	create(t, s, &apiv1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e3"}, InvolvedKind: "Image", InvolvedName: "busybox-1234", Reason: "Pulled"})
 	ts := serve(t, Options{Store: s})
 
 	for _, tc := range []struct {
@@ -31,6 +32,9 @@ func TestAgentAPIListsAndGetsObjectsAsAPIv1JSON(t *testing.T) {
 		{"list by kind name", "Task", http.StatusOK, "TaskList", 2},
 		{"empty list", "images", http.StatusOK, "ImageList", 0},
 		{"events of one object", "events?involvedKind=Task&involvedName=other", http.StatusOK, "EventList", 1},
+		{"events of a kind", "events?involvedKind=Task", http.StatusOK, "EventList", 2},
+		{"events of two objects", "events?involvedName=other&involvedName=busybox-1234", http.StatusOK, "EventList", 2},
+		{"events of two objects, one kind", "events?involvedKind=Image&involvedName=other&involvedName=busybox-1234", http.StatusOK, "EventList", 1},
 		{"one task", "tasks/0123456789abcdef0123456789abcdef", http.StatusOK, "Task", -1},
 		{"the container instance", "containerinstances/self", http.StatusOK, "ContainerInstance", -1},
 		{"missing task", "tasks/nope", http.StatusNotFound, "", -1},

@@ -1,6 +1,7 @@
 package introspection
 
 import (
+	"slices"
 	"strings"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
@@ -44,17 +45,20 @@ func ResourceFor(name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// EventFilter selects the events of one object: the query parameters
-// involvedKind and involvedName of the events resource.
+// EventFilter selects the events of some objects: the query parameters
+// involvedKind and involvedName (which may repeat) of the events resource.
 type EventFilter struct {
-	InvolvedKind, InvolvedName string
+	InvolvedKind string
+	// InvolvedNames are the objects' names: an event about any of them
+	// matches.
+	InvolvedNames []string
 }
 
-// Match reports whether ev is about the filtered object; an empty field
+// Match reports whether ev is about a filtered object; an empty field
 // matches anything.
 func (f EventFilter) Match(ev *apiv1.Event) bool {
 	return (f.InvolvedKind == "" || f.InvolvedKind == ev.InvolvedKind) &&
-		(f.InvolvedName == "" || f.InvolvedName == ev.InvolvedName)
+		(len(f.InvolvedNames) == 0 || slices.Contains(f.InvolvedNames, ev.InvolvedName))
 }
 
 // Apply removes from list the events that do not match.
