@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,8 +104,8 @@ func fill(t *testing.T, s store.Store) {
 	}
 }
 
-// stoppedAgent leaves a filled store file in a data directory, closed.
-func stoppedAgent(t *testing.T) string {
+// filledStore opens a filled store file in a new data directory.
+func filledStore(t *testing.T) (string, *store.Bolt) {
 	t.Helper()
 	dir := t.TempDir()
 	s, err := store.Open(filepath.Join(dir, "agent.db"), store.Options{})
@@ -112,6 +113,13 @@ func stoppedAgent(t *testing.T) string {
 		t.Fatal(err)
 	}
 	fill(t, s)
+	return dir, s
+}
+
+// stoppedAgent leaves a filled store file in a data directory, closed.
+func stoppedAgent(t *testing.T) string {
+	t.Helper()
+	dir, s := filledStore(t)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +131,7 @@ func stoppedAgent(t *testing.T) string {
 // directory, the port and the store.
 func runningAgent(t *testing.T) (string, int, *store.Bolt) {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := store.Open(filepath.Join(dir, "agent.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, s)
+	dir, s := filledStore(t)
 	srv := introspection.New(introspection.Options{Store: s, Version: "ecs-agent test"})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { srv.CloseWatches(); ts.Close(); _ = s.Close() })
@@ -189,4 +192,20 @@ func run(t *testing.T, dir string, port int, args ...string) (string, string, er
 	root, out, errOut := command(t, dir, port, args...)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
+}
+
+// checkOutput fails t unless out holds every string of want and none of
+// notWant.
+func checkOutput(t *testing.T, out string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(out, w) {
+			t.Errorf("output has %q:\n%s", w, out)
+		}
+	}
 }

@@ -62,16 +62,7 @@ func TestGetPrintsTables(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (stderr %s)", err, errOut)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tc.notWant {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q:\n%s", w, out)
-				}
-			}
+			checkOutput(t, out, tc.want, tc.notWant)
 		})
 	}
 }
@@ -120,11 +111,7 @@ func TestGetReadsTheRunningAgent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (stderr %s)", err, errOut)
 	}
-	for _, w := range []string{"apiVersion: agent.ecs.local/v1", "kind: TaskList", "family: web"} {
-		if !strings.Contains(out, w) {
-			t.Errorf("yaml lacks %q:\n%s", w, out)
-		}
-	}
+	checkOutput(t, out, []string{"apiVersion: agent.ecs.local/v1", "kind: TaskList", "family: web"}, nil)
 	if errOut != "" {
 		t.Errorf("stderr = %q, want nothing when the agent answers", errOut)
 	}
