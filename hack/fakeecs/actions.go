@@ -6,46 +6,31 @@ import (
 
 // actions are the ECS API operations the fake serves, by X-Amz-Target action name.
 var actions = map[string]action{
-	"CreateCluster":                 actCreateCluster,
-	"DescribeClusters":              actDescribeClusters,
-	"ListClusters":                  actListClusters,
-	"RegisterTaskDefinition":        actRegisterTaskDefinition,
-	"DescribeTaskDefinition":        actDescribeTaskDefinition,
-	"DeregisterTaskDefinition":      actDeregisterTaskDefinition,
-	"ListTaskDefinitions":           actListTaskDefinitions,
-	"RegisterContainerInstance":     actRegisterContainerInstance,
-	"DeregisterContainerInstance":   actDeregisterContainerInstance,
-	"ListContainerInstances":        actListContainerInstances,
-	"DescribeContainerInstances":    actDescribeContainerInstances,
-	"UpdateContainerInstancesState": actUpdateContainerInstancesState,
-	"RunTask":                       actRunTask,
-	"StartTask":                     actStartTask,
-	"StopTask":                      actStopTask,
-	"ListTasks":                     actListTasks,
-	"DescribeTasks":                 actDescribeTasks,
-	"SubmitTaskStateChange":         actSubmitTaskStateChange,
-	"SubmitContainerStateChange":    actSubmitContainerStateChange,
-	"DiscoverPollEndpoint":          actDiscoverPollEndpoint,
-}
-
-// Actions lists the action names the fake implements.
-func Actions() []string {
-	out := make([]string, 0, len(actions))
-	for name := range actions {
-		out = append(out, name)
-	}
-	return out
+	"CreateCluster":                 op(actCreateCluster),
+	"DescribeClusters":              op(actDescribeClusters),
+	"ListClusters":                  op(actListClusters),
+	"RegisterTaskDefinition":        op(actRegisterTaskDefinition),
+	"DescribeTaskDefinition":        op(actDescribeTaskDefinition),
+	"DeregisterTaskDefinition":      op(actDeregisterTaskDefinition),
+	"ListTaskDefinitions":           op(actListTaskDefinitions),
+	"RegisterContainerInstance":     op(actRegisterContainerInstance),
+	"DeregisterContainerInstance":   op(actDeregisterContainerInstance),
+	"ListContainerInstances":        op(actListContainerInstances),
+	"DescribeContainerInstances":    op(actDescribeContainerInstances),
+	"UpdateContainerInstancesState": op(actUpdateContainerInstancesState),
+	"RunTask":                       op(actRunTask),
+	"StartTask":                     op(actStartTask),
+	"StopTask":                      op(actStopTask),
+	"ListTasks":                     op(actListTasks),
+	"DescribeTasks":                 op(actDescribeTasks),
+	"SubmitTaskStateChange":         op(actSubmitTaskStateChange),
+	"SubmitContainerStateChange":    op(actSubmitContainerStateChange),
+	"DiscoverPollEndpoint":          op(actDiscoverPollEndpoint),
 }
 
 // DiscoverPollEndpoint is what the ECS agent asks before opening its ACS websocket. This agent
 // polls instead, but the call is cheap to answer and lets the real ECS agent get past start-up.
-func actDiscoverPollEndpoint(f *Fake, body []byte) (any, error) {
-	var in ecs.DiscoverPollEndpointInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actDiscoverPollEndpoint(f *Fake, in *ecs.DiscoverPollEndpointInput) (any, error) {
 	if _, err := f.cluster(in.Cluster); err != nil {
 		return nil, err
 	}

@@ -57,32 +57,17 @@ func (f *Fake) createCluster(name string) *types.Cluster {
 func (f *Fake) withCounts(c *types.Cluster) types.Cluster {
 	out := clone(*c)
 	for _, ci := range f.instances {
-		if deref(ci.Status) != "INACTIVE" && strings.Contains(deref(ci.ContainerInstanceArn), "/"+deref(c.ClusterName)+"/") {
+		if deref(ci.Status) != "INACTIVE" && inCluster(c, deref(ci.ContainerInstanceArn)) {
 			out.RegisteredContainerInstancesCount++
 		}
 	}
-	for _, t := range f.tasks {
-		if deref(t.ClusterArn) != deref(c.ClusterArn) {
-			continue
-		}
-		switch deref(t.LastStatus) {
-		case "RUNNING":
-			out.RunningTasksCount++
-		case "STOPPED":
-		default:
-			out.PendingTasksCount++
-		}
-	}
+	out.RunningTasksCount, out.PendingTasksCount = f.taskCounts(func(t *types.Task) bool {
+		return deref(t.ClusterArn) == deref(c.ClusterArn)
+	})
 	return out
 }
 
-func actCreateCluster(f *Fake, body []byte) (any, error) {
-	var in ecs.CreateClusterInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actCreateCluster(f *Fake, in *ecs.CreateClusterInput) (any, error) {
 	c := f.createCluster(deref(in.ClusterName))
 	if len(in.Tags) > 0 {
 		c.Tags = in.Tags
@@ -91,17 +76,11 @@ func actCreateCluster(f *Fake, body []byte) (any, error) {
 	return &ecs.CreateClusterOutput{Cluster: &out}, nil
 }
 
-func actDescribeClusters(f *Fake, body []byte) (any, error) {
-	var in ecs.DescribeClustersInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actDescribeClusters(f *Fake, in *ecs.DescribeClustersInput) (any, error) {
 	refs := in.Clusters
 	if len(refs) == 0 {
 		refs = []string{defaultClusterName}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	out := &ecs.DescribeClustersOutput{Clusters: []types.Cluster{}, Failures: []types.Failure{}}
 	for _, ref := range refs {
 		c, ok := f.clusters[clusterName(&ref)]
@@ -118,13 +97,7 @@ func actDescribeClusters(f *Fake, body []byte) (any, error) {
 	return out, nil
 }
 
-func actListClusters(f *Fake, body []byte) (any, error) {
-	var in ecs.ListClustersInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actListClusters(f *Fake, in *ecs.ListClustersInput) (any, error) {
 	var arns []string
 	for _, name := range f.clusterSeq {
 		if c := f.clusters[name]; deref(c.Status) == "ACTIVE" {

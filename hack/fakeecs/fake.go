@@ -107,9 +107,6 @@ func New(opts Options) *Fake {
 // Region is the region in the fake's ARNs.
 func (f *Fake) Region() string { return f.region }
 
-// AccountID is the account in the fake's ARNs.
-func (f *Fake) AccountID() string { return f.account }
-
 // apiError is an error answered on the wire as {"__type": Code, "message": Message}.
 type apiError struct {
 	Status  int
@@ -131,8 +128,22 @@ func errClusterNotFound() *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: CodeClusterNotFound, Message: "Cluster not found."}
 }
 
-// action is one API operation: it decodes its input, acts under f.mu and returns its output.
+// action is one API operation: it reads its input from the request body and returns its output.
 type action func(f *Fake, body []byte) (any, error)
+
+// op makes the action of an operation's handler: it decodes the handler's input (a malformed body
+// is the caller's error) and runs the handler under f.mu.
+func op[In any](handle func(f *Fake, in *In) (any, error)) action {
+	return func(f *Fake, body []byte) (any, error) {
+		var in In
+		if err := unmarshalWire(body, &in); err != nil {
+			return nil, &apiError{Status: http.StatusBadRequest, Code: CodeSerialization, Message: err.Error()}
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return handle(f, &in)
+	}
+}
 
 // ServeHTTP serves the ECS API on POST / and the admin API under /_fake/.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -189,14 +200,6 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("x-amzn-ErrorType", ae.Code)
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(b)
-}
-
-// decode reads an action's input; a malformed body is the caller's error.
-func decode(body []byte, into any) error {
-	if err := unmarshalWire(body, into); err != nil {
-		return &apiError{Status: http.StatusBadRequest, Code: CodeSerialization, Message: err.Error()}
-	}
-	return nil
 }
 
 // newID is 32 lowercase hex digits, the form of ECS task and container instance ids.

@@ -3,6 +3,7 @@ package fakeecs
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 )
@@ -180,11 +181,7 @@ func (f *Fake) countCall(action string) {
 func (f *Fake) Calls() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.calls))
-	for k, v := range f.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.calls)
 }
 
 // CallCount returns how many times one action was called.

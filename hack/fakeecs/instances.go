@@ -30,29 +30,31 @@ func inCluster(c *types.Cluster, arn string) bool {
 // describeInstance is a container instance with the task counters ECS computes; callers hold f.mu.
 func (f *Fake) describeInstance(ci *types.ContainerInstance) types.ContainerInstance {
 	out := clone(*ci)
-	out.RunningTasksCount, out.PendingTasksCount = 0, 0
+	out.RunningTasksCount, out.PendingTasksCount = f.taskCounts(func(t *types.Task) bool {
+		return deref(t.ContainerInstanceArn) == deref(ci.ContainerInstanceArn)
+	})
+	return out
+}
+
+// taskCounts counts, among the tasks match accepts, the RUNNING ones and the pending ones (neither
+// RUNNING nor STOPPED), as ECS counts them for a cluster or a container instance; callers hold f.mu.
+func (f *Fake) taskCounts(match func(*types.Task) bool) (running, pending int32) {
 	for _, t := range f.tasks {
-		if deref(t.ContainerInstanceArn) != deref(ci.ContainerInstanceArn) {
+		if !match(t) {
 			continue
 		}
 		switch deref(t.LastStatus) {
 		case "RUNNING":
-			out.RunningTasksCount++
+			running++
 		case "STOPPED":
 		default:
-			out.PendingTasksCount++
+			pending++
 		}
 	}
-	return out
+	return running, pending
 }
 
-func actRegisterContainerInstance(f *Fake, body []byte) (any, error) {
-	var in ecs.RegisterContainerInstanceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actRegisterContainerInstance(f *Fake, in *ecs.RegisterContainerInstanceInput) (any, error) {
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -100,13 +102,7 @@ func actRegisterContainerInstance(f *Fake, body []byte) (any, error) {
 	return &ecs.RegisterContainerInstanceOutput{ContainerInstance: &out}, nil
 }
 
-func actDeregisterContainerInstance(f *Fake, body []byte) (any, error) {
-	var in ecs.DeregisterContainerInstanceInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actDeregisterContainerInstance(f *Fake, in *ecs.DeregisterContainerInstanceInput) (any, error) {
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -129,13 +125,7 @@ func actDeregisterContainerInstance(f *Fake, body []byte) (any, error) {
 	return &ecs.DeregisterContainerInstanceOutput{ContainerInstance: &out}, nil
 }
 
-func actListContainerInstances(f *Fake, body []byte) (any, error) {
-	var in ecs.ListContainerInstancesInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actListContainerInstances(f *Fake, in *ecs.ListContainerInstancesInput) (any, error) {
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -162,16 +152,10 @@ func actListContainerInstances(f *Fake, body []byte) (any, error) {
 	return &ecs.ListContainerInstancesOutput{ContainerInstanceArns: page, NextToken: next}, nil
 }
 
-func actDescribeContainerInstances(f *Fake, body []byte) (any, error) {
-	var in ecs.DescribeContainerInstancesInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actDescribeContainerInstances(f *Fake, in *ecs.DescribeContainerInstancesInput) (any, error) {
 	if len(in.ContainerInstances) == 0 {
 		return nil, errInvalid("containerInstances can not be empty.")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -188,16 +172,10 @@ func actDescribeContainerInstances(f *Fake, body []byte) (any, error) {
 	return out, nil
 }
 
-func actUpdateContainerInstancesState(f *Fake, body []byte) (any, error) {
-	var in ecs.UpdateContainerInstancesStateInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actUpdateContainerInstancesState(f *Fake, in *ecs.UpdateContainerInstancesStateInput) (any, error) {
 	if in.Status != types.ContainerInstanceStatusActive && in.Status != types.ContainerInstanceStatusDraining {
 		return nil, errInvalid("status must be ACTIVE or DRAINING, got %q", in.Status)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err

@@ -78,23 +78,13 @@ func forward(from *string, to string) bool {
 
 func validStatus(s string) bool { _, ok := statusRank[s]; return ok }
 
-func actSubmitTaskStateChange(f *Fake, body []byte) (any, error) {
-	var in ecs.SubmitTaskStateChangeInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actSubmitTaskStateChange(f *Fake, in *ecs.SubmitTaskStateChangeInput) (any, error) {
 	if deref(in.Status) != "" && !validStatus(deref(in.Status)) {
 		return nil, errInvalid("invalid task status %q", deref(in.Status))
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, err := f.cluster(in.Cluster)
+	t, err := f.clusterTask(in.Cluster, in.Task)
 	if err != nil {
 		return nil, err
-	}
-	t, ok := f.taskByRef(c, deref(in.Task))
-	if !ok {
-		return nil, errInvalid("The referenced task was not found.")
 	}
 	now := f.now().UTC()
 	rep := Report{Action: ActionSubmitTaskStateChange, TaskARN: deref(t.TaskArn), Status: deref(in.Status),
@@ -139,23 +129,13 @@ func actSubmitTaskStateChange(f *Fake, body []byte) (any, error) {
 	return &ecs.SubmitTaskStateChangeOutput{Acknowledgment: ptr("ACK")}, nil
 }
 
-func actSubmitContainerStateChange(f *Fake, body []byte) (any, error) {
-	var in ecs.SubmitContainerStateChangeInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actSubmitContainerStateChange(f *Fake, in *ecs.SubmitContainerStateChangeInput) (any, error) {
 	if !validStatus(deref(in.Status)) {
 		return nil, errInvalid("invalid container status %q", deref(in.Status))
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, err := f.cluster(in.Cluster)
+	t, err := f.clusterTask(in.Cluster, in.Task)
 	if err != nil {
 		return nil, err
-	}
-	t, ok := f.taskByRef(c, deref(in.Task))
-	if !ok {
-		return nil, errInvalid("The referenced task was not found.")
 	}
 	if containerNamed(t, deref(in.ContainerName)) == nil {
 		return nil, errInvalid("The referenced container %q was not found in task %s.", deref(in.ContainerName), deref(t.TaskArn))

@@ -65,11 +65,7 @@ func (f *Fake) taskDef(ref string) (*taskDef, error) {
 	return revs[rev-1], nil
 }
 
-func actRegisterTaskDefinition(f *Fake, body []byte) (any, error) {
-	var in ecs.RegisterTaskDefinitionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actRegisterTaskDefinition(f *Fake, in *ecs.RegisterTaskDefinitionInput) (any, error) {
 	if deref(in.Family) == "" || strings.ContainsAny(deref(in.Family), ":/") {
 		return nil, errClient("Family contains invalid characters or is empty: %q", deref(in.Family))
 	}
@@ -81,19 +77,11 @@ func actRegisterTaskDefinition(f *Fake, body []byte) (any, error) {
 			return nil, errClient("Container.name and Container.image should not be null or empty.")
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	td := f.registerTaskDef(&in)
+	td := f.registerTaskDef(in)
 	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: ptr(clone(td.def)), Tags: td.tags}, nil
 }
 
-func actDescribeTaskDefinition(f *Fake, body []byte) (any, error) {
-	var in ecs.DescribeTaskDefinitionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actDescribeTaskDefinition(f *Fake, in *ecs.DescribeTaskDefinitionInput) (any, error) {
 	td, err := f.taskDef(deref(in.TaskDefinition))
 	if err != nil {
 		return nil, err
@@ -107,13 +95,7 @@ func actDescribeTaskDefinition(f *Fake, body []byte) (any, error) {
 	return out, nil
 }
 
-func actDeregisterTaskDefinition(f *Fake, body []byte) (any, error) {
-	var in ecs.DeregisterTaskDefinitionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func actDeregisterTaskDefinition(f *Fake, in *ecs.DeregisterTaskDefinitionInput) (any, error) {
 	td, err := f.taskDef(deref(in.TaskDefinition))
 	if err != nil {
 		return nil, err
@@ -126,17 +108,11 @@ func actDeregisterTaskDefinition(f *Fake, body []byte) (any, error) {
 	return &ecs.DeregisterTaskDefinitionOutput{TaskDefinition: ptr(clone(td.def))}, nil
 }
 
-func actListTaskDefinitions(f *Fake, body []byte) (any, error) {
-	var in ecs.ListTaskDefinitionsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actListTaskDefinitions(f *Fake, in *ecs.ListTaskDefinitionsInput) (any, error) {
 	status := in.Status
 	if status == "" {
 		status = types.TaskDefinitionStatusActive
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var arns []string
 	for _, fam := range f.families {
 		if p := deref(in.FamilyPrefix); p != "" && !strings.HasPrefix(fam, p) {

@@ -8,18 +8,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
+// launch is what RunTask and StartTask say alike about the tasks they create.
+type launch struct {
+	overrides        *types.TaskOverride
+	startedBy, group *string
+	tags             []types.Tag
+}
+
 // newTask creates a PENDING task of td on a container instance; callers hold f.mu.
-func (f *Fake) newTask(c *types.Cluster, td *taskDef, ci *types.ContainerInstance, overrides *types.TaskOverride, startedBy, group *string) *types.Task {
+func (f *Fake) newTask(c *types.Cluster, td *taskDef, ci *types.ContainerInstance, l launch) *types.Task {
 	id := newID()
 	cluster := deref(c.ClusterName)
 	arn := f.arn("task/" + cluster + "/" + id)
 	now := f.now().UTC()
-	if overrides == nil {
-		overrides = &types.TaskOverride{}
+	overrides := &types.TaskOverride{}
+	if l.overrides != nil {
+		overrides = ptr(clone(*l.overrides))
 	}
 	if overrides.ContainerOverrides == nil {
 		overrides.ContainerOverrides = []types.ContainerOverride{}
 	}
+	group := l.group
 	if group == nil {
 		group = ptr("family:" + deref(td.def.Family))
 	}
@@ -32,12 +41,13 @@ func (f *Fake) newTask(c *types.Cluster, td *taskDef, ci *types.ContainerInstanc
 		LastStatus:           ptr("PENDING"),
 		DesiredStatus:        ptr("RUNNING"),
 		CreatedAt:            ptr(now),
-		StartedBy:            startedBy,
+		StartedBy:            l.startedBy,
 		Group:                group,
 		LaunchType:           types.LaunchTypeEc2,
 		Cpu:                  td.def.Cpu,
 		Memory:               td.def.Memory,
 		Version:              1,
+		Tags:                 l.tags,
 	}
 	for _, cd := range td.def.ContainerDefinitions {
 		ct := types.Container{
@@ -74,11 +84,7 @@ func (f *Fake) placeable(c *types.Cluster) []*types.ContainerInstance {
 	return out
 }
 
-func actRunTask(f *Fake, body []byte) (any, error) {
-	var in ecs.RunTaskInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actRunTask(f *Fake, in *ecs.RunTaskInput) (any, error) {
 	count := int(deref(in.Count))
 	if count == 0 {
 		count = 1
@@ -86,8 +92,6 @@ func actRunTask(f *Fake, body []byte) (any, error) {
 	if count < 1 || count > 10 {
 		return nil, errInvalid("count must be between 1 and 10, got %d", count)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -104,31 +108,20 @@ func actRunTask(f *Fake, body []byte) (any, error) {
 		return nil, errInvalid("No Container Instances were found in your cluster.")
 	}
 	out := &ecs.RunTaskOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
+	l := launch{overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags}
 	name := deref(c.ClusterName)
 	for range count {
 		ci := cands[f.rr[name]%len(cands)]
 		f.rr[name]++
-		var ov *types.TaskOverride
-		if in.Overrides != nil {
-			ov = ptr(clone(*in.Overrides))
-		}
-		t := f.newTask(c, td, ci, ov, in.StartedBy, in.Group)
-		t.Tags = in.Tags
-		out.Tasks = append(out.Tasks, clone(*t))
+		out.Tasks = append(out.Tasks, clone(*f.newTask(c, td, ci, l)))
 	}
 	return out, nil
 }
 
-func actStartTask(f *Fake, body []byte) (any, error) {
-	var in ecs.StartTaskInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actStartTask(f *Fake, in *ecs.StartTaskInput) (any, error) {
 	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
 		return nil, errInvalid("containerInstances must name 1 to 10 instances, got %d", len(in.ContainerInstances))
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -138,6 +131,7 @@ func actStartTask(f *Fake, body []byte) (any, error) {
 		return nil, err
 	}
 	out := &ecs.StartTaskOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
+	l := launch{overrides: in.Overrides, startedBy: in.StartedBy, group: in.Group, tags: in.Tags}
 	for _, ref := range in.ContainerInstances {
 		ci, ok := f.instance(c, ref)
 		if !ok {
@@ -148,41 +142,37 @@ func actStartTask(f *Fake, body []byte) (any, error) {
 			out.Failures = append(out.Failures, types.Failure{Arn: ci.ContainerInstanceArn, Reason: ptr(st)})
 			continue
 		}
-		var ov *types.TaskOverride
-		if in.Overrides != nil {
-			ov = ptr(clone(*in.Overrides))
-		}
-		t := f.newTask(c, td, ci, ov, in.StartedBy, in.Group)
-		t.Tags = in.Tags
-		out.Tasks = append(out.Tasks, clone(*t))
+		out.Tasks = append(out.Tasks, clone(*f.newTask(c, td, ci, l)))
 	}
 	return out, nil
 }
 
-// taskByRef resolves a task ARN or id in a cluster; callers hold f.mu.
-func (f *Fake) taskByRef(c *types.Cluster, ref string) (*types.Task, bool) {
-	arn := ref
-	if !strings.HasPrefix(ref, "arn:") {
-		arn = f.arn("task/" + deref(c.ClusterName) + "/" + ref)
+// taskARN resolves a task reference (ARN or bare id) in a cluster to its ARN.
+func (f *Fake) taskARN(c *types.Cluster, ref string) string {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref
 	}
-	t, ok := f.tasks[arn]
-	return t, ok
+	return f.arn("task/" + deref(c.ClusterName) + "/" + ref)
 }
 
-func actStopTask(f *Fake, body []byte) (any, error) {
-	var in ecs.StopTaskInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, err := f.cluster(in.Cluster)
+// clusterTask resolves the cluster and task parameters of a call to an existing task; callers
+// hold f.mu.
+func (f *Fake) clusterTask(cluster, task *string) (*types.Task, error) {
+	c, err := f.cluster(cluster)
 	if err != nil {
 		return nil, err
 	}
-	t, ok := f.taskByRef(c, deref(in.Task))
+	t, ok := f.tasks[f.taskARN(c, deref(task))]
 	if !ok {
 		return nil, errInvalid("The referenced task was not found.")
+	}
+	return t, nil
+}
+
+func actStopTask(f *Fake, in *ecs.StopTaskInput) (any, error) {
+	t, err := f.clusterTask(in.Cluster, in.Task)
+	if err != nil {
+		return nil, err
 	}
 	f.stopTask(t, deref(in.Reason), types.TaskStopCodeUserInitiated)
 	return &ecs.StopTaskOutput{Task: ptr(clone(*t))}, nil
@@ -214,17 +204,11 @@ func (f *Fake) StopTask(taskARN, reason string) bool {
 	return ok
 }
 
-func actListTasks(f *Fake, body []byte) (any, error) {
-	var in ecs.ListTasksInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actListTasks(f *Fake, in *ecs.ListTasksInput) (any, error) {
 	desired := string(in.DesiredStatus)
 	if desired == "" {
 		desired = "RUNNING" // ECS lists only RUNNING tasks unless asked otherwise
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -254,16 +238,10 @@ func actListTasks(f *Fake, body []byte) (any, error) {
 	return &ecs.ListTasksOutput{TaskArns: page, NextToken: next}, nil
 }
 
-func actDescribeTasks(f *Fake, body []byte) (any, error) {
-	var in ecs.DescribeTasksInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func actDescribeTasks(f *Fake, in *ecs.DescribeTasksInput) (any, error) {
 	if len(in.Tasks) == 0 || len(in.Tasks) > 100 {
 		return nil, errInvalid("tasks must name 1 to 100 tasks, got %d", len(in.Tasks))
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	c, err := f.cluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -274,12 +252,9 @@ func actDescribeTasks(f *Fake, body []byte) (any, error) {
 		withTags = withTags || inc == types.TaskFieldTags
 	}
 	for _, ref := range in.Tasks {
-		t, ok := f.taskByRef(c, ref)
+		arn := f.taskARN(c, ref)
+		t, ok := f.tasks[arn]
 		if !ok {
-			arn := ref
-			if !strings.HasPrefix(ref, "arn:") {
-				arn = f.arn("task/" + deref(c.ClusterName) + "/" + ref)
-			}
 			out.Failures = append(out.Failures, types.Failure{Arn: ptr(arn), Reason: ptr("MISSING")})
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -101,11 +102,7 @@ func (f *Fake) Document() Document { return f.doc }
 func (f *Fake) Requests() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.requests))
-	for k, v := range f.requests {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.requests)
 }
 
 // Rejected returns how many requests were refused for a missing, unknown or expired token.
