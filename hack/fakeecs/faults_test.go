@@ -106,24 +106,37 @@ func TestLatencyDelaysOnlyItsAction(t *testing.T) {
 	srv.CreateCluster("default")
 	c := newClient(t, srv, 1)
 	id := srv.AddLatency("ListTasks", 300*time.Millisecond)
+	hits := func() int {
+		for _, ft := range srv.Faults() {
+			if ft.ID == id {
+				return ft.Hits
+			}
+		}
+		return -1 // cleared
+	}
 	start := time.Now()
 	if _, err := c.ListTasks(ctx(t), &ecs.ListTasksInput{}); err != nil {
 		t.Fatal(err)
 	}
+	// A lower bound only: the call cannot have been answered before the injected delay.
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Fatalf("ListTasks took %v under 300 ms latency", d)
 	}
-	start = time.Now()
+	if n := hits(); n != 1 {
+		t.Fatalf("latency fault hit %d calls after one ListTasks, want 1", n)
+	}
 	if _, err := c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d >= 300*time.Millisecond {
-		t.Fatalf("DescribeClusters took %v: latency leaked to another action", d)
+	if n := hits(); n != 1 {
+		t.Fatalf("latency fault hit %d calls after a DescribeClusters: it leaked to another action", n)
 	}
 	srv.ClearFault(id)
-	start = time.Now()
-	if _, err := c.ListTasks(ctx(t), &ecs.ListTasksInput{}); err != nil || time.Since(start) >= 300*time.Millisecond {
-		t.Fatalf("after clearing: %v in %v", err, time.Since(start))
+	if n := hits(); n != -1 {
+		t.Fatalf("cleared fault still listed with %d hits", n)
+	}
+	if _, err := c.ListTasks(ctx(t), &ecs.ListTasksInput{}); err != nil {
+		t.Fatalf("ListTasks after clearing: %v", err)
 	}
 }
 

@@ -64,6 +64,13 @@ func TestDrainingInstanceGetsNoNewTasks(t *testing.T) {
 	if placed[first] != 2 || placed[second] != 2 {
 		t.Fatalf("placement %v, want 2 on each", placed)
 	}
+	if _, err := c.SubmitTaskStateChange(ctx(t), &ecs.SubmitTaskStateChangeInput{Task: run.Tasks[0].TaskArn, Status: aws.String("RUNNING")}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{})
+	if err != nil || cl.Clusters[0].RegisteredContainerInstancesCount != 2 || cl.Clusters[0].RunningTasksCount != 1 || cl.Clusters[0].PendingTasksCount != 3 {
+		t.Fatalf("describe cluster: %v %+v; want 2 instances, 1 running and 3 pending tasks", err, cl.Clusters)
+	}
 
 	upd, err := c.UpdateContainerInstancesState(ctx(t), &ecs.UpdateContainerInstancesStateInput{
 		ContainerInstances: []string{first}, Status: types.ContainerInstanceStatusDraining})
@@ -71,7 +78,7 @@ func TestDrainingInstanceGetsNoNewTasks(t *testing.T) {
 		t.Fatalf("drain: %v %+v", err, upd)
 	}
 	desc, err := c.DescribeContainerInstances(ctx(t), &ecs.DescribeContainerInstancesInput{ContainerInstances: []string{first}})
-	if err != nil || aws.ToString(desc.ContainerInstances[0].Status) != "DRAINING" || desc.ContainerInstances[0].PendingTasksCount != 2 {
+	if err != nil || aws.ToString(desc.ContainerInstances[0].Status) != "DRAINING" || desc.ContainerInstances[0].RunningTasksCount != 1 || desc.ContainerInstances[0].PendingTasksCount != 1 {
 		t.Fatalf("describe drained: %v %+v", err, desc.ContainerInstances)
 	}
 	run, err = c.RunTask(ctx(t), &ecs.RunTaskInput{TaskDefinition: aws.String("web"), Count: aws.Int32(3)})
