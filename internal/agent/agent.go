@@ -90,10 +90,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
 	}
 	recorder := events.NewRecorder(st, log.WithName("events"))
-	registryAuth, err := registryauth.FromConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg))
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
 		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 
 	"github.com/ecs-agent/ecs-agent/controllers"
@@ -24,17 +25,34 @@ func ecsClient(ctx context.Context, cfg *config.Config) (*controlplane.Client, e
 	if cfg.Offline {
 		return nil, nil
 	}
-	c, err := controlplane.NewClient(ctx, controlplane.ClientOptions{
+	c, err := controlplane.NewClient(ctx, clientOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("connect to ECS (ECS_CLUSTER=%s): %w", cfg.Cluster, err)
+	}
+	return c, nil
+}
+
+func clientOptions(cfg *config.Config) controlplane.ClientOptions {
+	return controlplane.ClientOptions{
 		Region:          cfg.Region,
 		AccessKeyID:     cfg.AccessKeyID,
 		SecretAccessKey: cfg.SecretAccessKey.Reveal(),
 		SessionToken:    cfg.SessionToken.Reveal(),
 		BackendHost:     cfg.BackendHost,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to ECS (ECS_CLUSTER=%s): %w", cfg.Cluster, err)
 	}
-	return c, nil
+}
+
+// awsConfig is the AWS configuration ECR token requests use: the ECS
+// client's, loaded once, when the agent has one; else (offline) loaded on
+// each request, so that an offline agent that pulls no ECR image never
+// reads AWS configuration.
+func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context) (aws.Config, error) {
+	if c != nil {
+		return func(context.Context) (aws.Config, error) { return c.AWS, nil }
+	}
+	return func(ctx context.Context) (aws.Config, error) {
+		return controlplane.LoadAWSConfig(ctx, clientOptions(cfg))
+	}
 }
 
 // ecsSource builds the ECS task source and wires the state reporter into

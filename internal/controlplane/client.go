@@ -47,6 +47,10 @@ type ClientOptions struct {
 type Client struct {
 	ECS    *ecs.Client
 	Region string
+	// AWS is the SDK configuration the client was built from, region
+	// resolved, for the agent's other AWS clients (ECR) to share its
+	// credentials and their cache.
+	AWS aws.Config
 	// IdentityDocument and IdentitySignature are the EC2 instance identity
 	// document and its signature; empty off EC2.
 	IdentityDocument  string
@@ -60,8 +64,10 @@ var ErrNoRegion = errors.New("no AWS region: set AWS_DEFAULT_REGION or AWS_REGIO
 	"configure one in the shared AWS config, or run on EC2 where the instance metadata service gives it; " +
 	"to run only static tasks without ECS, set ECS_OFFLINE=true")
 
-// NewClient resolves region and credentials and builds the ECS client.
-func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
+// LoadAWSConfig loads the SDK configuration of the agent's AWS clients:
+// o's region and static credentials over the SDK's default chain. It makes
+// no AWS call.
+func LoadAWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if o.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(o.Region))
@@ -72,7 +78,16 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return awsCfg, nil
+}
+
+// NewClient resolves region and credentials and builds the ECS client.
+func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
+	awsCfg, err := LoadAWSConfig(ctx, o)
+	if err != nil {
+		return nil, err
 	}
 	md := imds.NewFromConfig(awsCfg, func(mo *imds.Options) {
 		// One attempt: a missing metadata service should fail fast.
@@ -84,7 +99,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 	if awsCfg.Region == "" {
 		return nil, ErrNoRegion
 	}
-	c := &Client{Region: awsCfg.Region}
+	c := &Client{Region: awsCfg.Region, AWS: awsCfg}
 	c.IdentityDocument, c.IdentitySignature = identity(ctx, md)
 	c.ECS = ecs.NewFromConfig(awsCfg, func(eo *ecs.Options) {
 		if o.BackendHost != "" {

@@ -30,9 +30,12 @@ const DefaultECRRefresh = 30 * time.Minute
 // ECR gets authorization tokens from ECR GetAuthorizationToken and caches
 // them per registry and role until shortly before they expire.
 type ECR struct {
-	// Config is the base AWS configuration: credentials (the instance's),
-	// retries. Its region is replaced by the registry's.
-	Config aws.Config
+	// Config gives the base AWS configuration: credentials (the
+	// instance's), retries; its region is replaced by the registry's. It is
+	// called for each token request (a few a day), so that an agent that
+	// pulls no ECR image never loads AWS configuration, and a broken one
+	// fails ECR pulls with its error rather than the agent's start.
+	Config func(context.Context) (aws.Config, error)
 	// Endpoint, when set, replaces the ECR endpoint (tests, VPC
 	// endpoints). Otherwise the SDK resolves it, honouring
 	// AWS_ENDPOINT_URL_ECR as every SDK client does.
@@ -84,7 +87,11 @@ func (e *ECR) Token(ctx context.Context, registry, roleArn string) (string, stri
 }
 
 func (e *ECR) fetch(ctx context.Context, account, region, roleArn string, now time.Time) (ecrToken, error) {
-	cfg := e.Config.Copy()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		return ecrToken{}, err
+	}
+	cfg = cfg.Copy()
 	cfg.Region = region
 	if roleArn != "" && e.RoleCredentials != nil {
 		creds, err := e.RoleCredentials(ctx, roleArn)

@@ -2,6 +2,7 @@ package registryauth
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -87,9 +88,11 @@ func newECR(t *testing.T, fake *fakeecr.Server, now func() time.Time) *ECR {
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return &ECR{
-		Config: aws.Config{
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-			Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		Config: func(context.Context) (aws.Config, error) {
+			return aws.Config{
+				Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+				Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+			}, nil
 		},
 		Endpoint: srv.URL,
 		Now:      now,
@@ -138,5 +141,22 @@ func TestECRFailureNamesTheRegistryAndTheError(t *testing.T) {
 	_, err := r.Auth(context.Background(), Request{Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"})
 	if err == nil || !strings.Contains(err.Error(), "123456789012.dkr.ecr.us-east-1.amazonaws.com") || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// AWS configuration is loaded for ECR pulls only: a broken one (a missing
+// AWS_PROFILE) fails those pulls, naming the registry, and nothing else.
+func TestAWSConfigurationIsLoadedOnlyForECRPulls(t *testing.T) {
+	loads := 0
+	r := FromConfig(&config.Config{}, func(context.Context) (aws.Config, error) {
+		loads++
+		return aws.Config{}, errors.New("failed to get shared config profile, nope")
+	})
+	if a, err := r.Auth(context.Background(), Request{Image: "127.0.0.1:5000/app"}); err != nil || a != (Auth{}) || loads != 0 {
+		t.Fatalf("non-ECR image: auth %+v, err %v, %d AWS configuration loads; want anonymous, none", a, err, loads)
+	}
+	_, err := r.Auth(context.Background(), Request{Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"})
+	if err == nil || !strings.Contains(err.Error(), "123456789012.dkr.ecr.us-east-1.amazonaws.com") || !strings.Contains(err.Error(), "profile, nope") || loads != 1 {
+		t.Fatalf("ECR image: err = %v after %d loads; want the load's error naming the registry", err, loads)
 	}
 }
