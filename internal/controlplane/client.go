@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,8 +54,6 @@ type Client struct {
 	// document and its signature; empty off EC2.
 	IdentityDocument  string
 	IdentitySignature string
-
-	calls atomic.Int64
 }
 
 // ErrNoRegion means no region could be found anywhere.
@@ -105,20 +102,16 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 		if o.BackendHost != "" {
 			eo.BaseEndpoint = aws.String(endpointURL(o.BackendHost))
 		}
-		eo.APIOptions = append(eo.APIOptions, c.countCalls)
+		eo.APIOptions = append(eo.APIOptions, countCalls)
 	})
 	return c, nil
 }
 
-// Calls is how many ECS API requests were sent, retries included.
-func (c *Client) Calls() int64 { return c.calls.Load() }
-
 // countCalls counts every attempt of every ECS request (retries included),
 // which is what the API's request rate limits count.
-func (c *Client) countCalls(stack *middleware.Stack) error {
+func countCalls(stack *middleware.Stack) error {
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("ecsAgentCallCount",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			c.calls.Add(1)
 			apiCalls.WithLabelValues(middleware.GetOperationName(ctx)).Inc()
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)

@@ -71,11 +71,7 @@ type Poller struct {
 	defs     map[string]*types.TaskDefinition
 	status   atomic.Value // string: the instance's last status
 	failures int
-	polled   atomic.Bool
 }
-
-// Polled reports whether a poll has succeeded since start.
-func (p *Poller) Polled() bool { return p.polled.Load() }
 
 // Status is the container instance's status as last seen (ACTIVE, DRAINING).
 func (p *Poller) Status() string {
@@ -178,11 +174,7 @@ func (p *Poller) Poll(ctx context.Context) error {
 			errs = append(errs, p.stopTask(ctx, t, "no longer listed by ECS"))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	p.polled.Store(true)
-	return nil
+	return errors.Join(errs...)
 }
 
 // refreshStatus reads the instance's status; DRAINING is recorded in the

@@ -25,14 +25,10 @@ type Source struct {
 	DockerVersion func(ctx context.Context) (version, apiVersion string, err error)
 
 	registered atomic.Bool
-	poller     atomic.Pointer[Poller]
 }
 
 // Registered reports whether the instance is registered.
 func (s *Source) Registered() bool { return s.registered.Load() }
-
-// Poller is the running poller, nil before registration.
-func (s *Source) Poller() *Poller { return s.poller.Load() }
 
 // Run registers and polls until ctx ends. It fails only for a registration
 // no retry can fix (a missing cluster other than "default").
@@ -47,7 +43,6 @@ func (s *Source) Run(ctx context.Context) error {
 		Client: s.Client, Store: s.Store, Cluster: s.Registration.Cluster, Instance: arn,
 		Interval: s.Interval, Log: s.Log.WithName("poll"),
 	}
-	s.poller.Store(p)
 	return p.Run(ctx)
 }
 
