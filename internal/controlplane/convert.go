@@ -118,14 +118,6 @@ func setEnv(c *apiv1.ContainerSpec, name, value string) {
 	c.Environment = append(c.Environment, apiv1.KeyValue{Name: name, Value: value})
 }
 
-// outputOnly are the fields of DescribeTaskDefinition's answer that are not
-// part of the definition RegisterTaskDefinition takes.
-var outputOnly = map[string]bool{
-	"taskDefinitionArn": true, "revision": true, "status": true,
-	"requiresAttributes": true, "compatibilities": true, "registeredAt": true,
-	"registeredBy": true, "deregisteredAt": true,
-}
-
 // registerJSON writes the definition as register-task-definition JSON.
 func registerJSON(def *types.TaskDefinition) ([]byte, error) {
 	v, err := wireValue(reflect.ValueOf(def).Elem())
@@ -137,7 +129,7 @@ func registerJSON(def *types.TaskDefinition) ([]byte, error) {
 		return nil, errors.New("task definition is not an object")
 	}
 	for k := range m {
-		if outputOnly[k] {
+		if taskdef.OutputOnly(k) {
 			delete(m, k)
 		}
 	}

@@ -273,3 +273,8 @@ var outputOnly = map[string]bool{
 	"requiresAttributes": true, "compatibilities": true, "registeredAt": true,
 	"registeredBy": true, "deregisteredAt": true,
 }
+
+// OutputOnly reports whether name is a top-level field of
+// describe-task-definition's output that register-task-definition does not
+// take.
+func OutputOnly(name string) bool { return outputOnly[name] }
