@@ -22,11 +22,7 @@ func TestContainerRemovedBehindTheAgentsBackStopsTheTask(t *testing.T) {
 	removedAt := time.Now()
 	// docker rm -f kills first, so the agent may see an exit (137) before
 	// the removal; either way the removal must end up in the status.
-	task = a.WaitTask(t, "victim.json", 15*time.Second, func(task apiv1.Task) (bool, string) {
-		app := task.Status.ContainerStatusFor("app")
-		removed := app != nil && strings.Contains(app.Reason+" "+task.Status.StoppedReason, "removed")
-		return task.Status.KnownStatus == apiv1.StatusStopped && removed, h.Describe(task)
-	})
+	task = a.WaitTask(t, "victim.json", 15*time.Second, stoppedByRemoval)
 	t.Logf("task stopped %s after docker rm -f: %s", time.Since(removedAt).Round(time.Millisecond), h.Describe(task))
 	if app := h.Container(t, task, "app"); app.KnownStatus != apiv1.StatusStopped {
 		t.Errorf("app is %s, want STOPPED", app.KnownStatus)
@@ -47,12 +43,16 @@ func TestContainerRemovedWhileTheAgentWasDownStopsTheTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Start()
-	task = a.WaitTask(t, "victim.json", 15*time.Second, func(task apiv1.Task) (bool, string) {
-		app := task.Status.ContainerStatusFor("app")
-		removed := app != nil && strings.Contains(app.Reason+" "+task.Status.StoppedReason, "removed")
-		return task.Status.KnownStatus == apiv1.StatusStopped && removed, h.Describe(task)
-	})
+	task = a.WaitTask(t, "victim.json", 15*time.Second, stoppedByRemoval)
 	if ids := clusterIDs(t, a); len(ids) != 0 {
 		t.Errorf("agent made containers %v after the removal; a stopped task must not be restarted", ids)
 	}
+}
+
+// stoppedByRemoval is a task STOPPED whose app container's reason or
+// stopped reason says it was removed.
+func stoppedByRemoval(task apiv1.Task) (bool, string) {
+	app := task.Status.ContainerStatusFor("app")
+	removed := app != nil && strings.Contains(app.Reason+" "+task.Status.StoppedReason, "removed")
+	return task.Status.KnownStatus == apiv1.StatusStopped && removed, h.Describe(task)
 }
