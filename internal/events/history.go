@@ -133,13 +133,7 @@ func (r *Recorder) record(ctx context.Context, o op) error {
 
 // trim deletes the object's oldest events beyond the bound.
 func (r *Recorder) trim(ctx context.Context, h *history) error {
-	for len(h.names) > r.max {
-		if err := r.deleteEvent(ctx, h.names[0]); err != nil {
-			return err
-		}
-		h.names = h.names[1:]
-	}
-	return nil
+	return r.keepNewest(ctx, h, r.max)
 }
 
 // forget deletes every event of the object.
@@ -148,13 +142,21 @@ func (r *Recorder) forget(ctx context.Context, key objectKey) error {
 	if h == nil {
 		return nil
 	}
-	for len(h.names) > 0 {
+	if err := r.keepNewest(ctx, h, 0); err != nil {
+		return fmt.Errorf("forget events of %s %s: %w", key.kind, key.name, err)
+	}
+	delete(r.objects, key)
+	return nil
+}
+
+// keepNewest deletes the object's oldest events until n are left.
+func (r *Recorder) keepNewest(ctx context.Context, h *history, n int) error {
+	for len(h.names) > n {
 		if err := r.deleteEvent(ctx, h.names[0]); err != nil {
-			return fmt.Errorf("forget events of %s %s: %w", key.kind, key.name, err)
+			return err
 		}
 		h.names = h.names[1:]
 	}
-	delete(r.objects, key)
 	return nil
 }
 
