@@ -198,12 +198,11 @@ func registerOffline(ctx context.Context, st store.Store, cfg *config.Config) er
 		ci.Status.RegisteredAt = nowMicro()
 	}
 	ci.Status.Status = "OFFLINE"
-	ci.Spec.Cluster = cfg.Cluster
-	ci.Spec.CPU = int64(runtime.NumCPU()) * 1024
-	ci.Spec.Memory = hostMemoryMiB() - cfg.ReservedMemory
-	ci.Spec.Ports = int32s(cfg.ReservedPorts)
-	ci.Spec.PortsUDP = int32s(cfg.ReservedPortsUDP)
-	ci.Spec.Attributes = cfg.InstanceAttributes
+	reg := registration(cfg)
+	ci.Spec = apiv1.ContainerInstanceSpec{
+		Cluster: reg.Cluster, CPU: reg.CPU, Memory: reg.Memory,
+		Ports: reg.Ports, PortsUDP: reg.PortsUDP, Attributes: reg.Attributes,
+	}
 	if ci.ResourceVersion == "" {
 		err = st.Create(ctx, &ci)
 	} else {

@@ -64,29 +64,35 @@ func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docke
 	}
 	return &controlplane.Source{
 		Client: c, Store: st, Interval: cfg.PollInterval, Log: log,
-		Registration: controlplane.Registration{
-			Cluster:           cfg.Cluster,
-			CPU:               int64(runtime.NumCPU()) * 1024,
-			Memory:            hostMemoryMiB() - cfg.ReservedMemory,
-			Ports:             int32s(cfg.ReservedPorts),
-			PortsUDP:          int32s(cfg.ReservedPortsUDP),
-			AgentVersion:      version.Version,
-			LoggingDrivers:    cfg.AvailableLoggingDrivers,
-			DisablePrivileged: cfg.DisablePrivileged,
-			TaskIAMRole:       cfg.TaskIAMRoleEnabled,
-			TaskIAMRoleHost:   cfg.TaskIAMRoleEnabledForNetworkHost,
-			SELinux:           cfg.SELinuxCapable,
-			AppArmor:          cfg.AppArmorCapable,
-			Attributes:        cfg.InstanceAttributes,
-			Tags:              cfg.ContainerInstanceTags,
-			New:               cfg.Reregister,
-		},
+		Registration: registration(cfg),
 		DockerVersion: func(ctx context.Context) (string, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
 			v, err := docker.Version(ctx)
 			return v.Version, v.APIVersion, err
 		},
+	}
+}
+
+// registration is what this host registers with: resources and
+// capabilities. Offline, the container instance shows the same resources.
+func registration(cfg *config.Config) controlplane.Registration {
+	return controlplane.Registration{
+		Cluster:           cfg.Cluster,
+		CPU:               int64(runtime.NumCPU()) * 1024,
+		Memory:            hostMemoryMiB() - cfg.ReservedMemory,
+		Ports:             int32s(cfg.ReservedPorts),
+		PortsUDP:          int32s(cfg.ReservedPortsUDP),
+		AgentVersion:      version.Version,
+		LoggingDrivers:    cfg.AvailableLoggingDrivers,
+		DisablePrivileged: cfg.DisablePrivileged,
+		TaskIAMRole:       cfg.TaskIAMRoleEnabled,
+		TaskIAMRoleHost:   cfg.TaskIAMRoleEnabledForNetworkHost,
+		SELinux:           cfg.SELinuxCapable,
+		AppArmor:          cfg.AppArmorCapable,
+		Attributes:        cfg.InstanceAttributes,
+		Tags:              cfg.ContainerInstanceTags,
+		New:               cfg.Reregister,
 	}
 }
 
