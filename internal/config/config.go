@@ -151,8 +151,8 @@ type Config struct {
 	NumImagesToDeletePerCycle int
 	// InstanceAttributes is ECS_INSTANCE_ATTRIBUTES.
 	InstanceAttributes map[string]string
-	// BackendHost is ECS_BACKEND_HOST: the ECS endpoint, "" for the
-	// region's own.
+	// BackendHost is ECS_BACKEND_HOST: the ECS endpoint's URL (https://
+	// added to a bare host), "" for the region's own.
 	BackendHost string
 	// ImagePullBehavior is ECS_IMAGE_PULL_BEHAVIOR.
 	ImagePullBehavior ImagePullBehavior

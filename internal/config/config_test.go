@@ -155,7 +155,7 @@ func TestEveryVariableKindIsParsed(t *testing.T) {
 		{"ECS_NUM_IMAGES_DELETE_PER_CYCLE", "12", "", func(c *Config) bool { return c.NumImagesToDeletePerCycle == 12 }},
 		{"ECS_INSTANCE_ATTRIBUTES", `{"stack": "prod"}`, `{"stack":"prod"}`, func(c *Config) bool { return c.InstanceAttributes["stack"] == "prod" }},
 		{"ECS_BACKEND_HOST", "https://ecs.us-west-2.amazonaws.com", "", nil},
-		{"ECS_BACKEND_HOST", "127.0.0.1:8443", "", nil},
+		{"ECS_BACKEND_HOST", "127.0.0.1:8443", "https://127.0.0.1:8443", nil},
 		{"ECS_IMAGE_PULL_BEHAVIOR", "prefer-cached", "", func(c *Config) bool { return c.ImagePullBehavior == PullPreferCached }},
 		{"ECS_IMAGE_PULL_TIMEOUT", "45m", "", func(c *Config) bool { return c.ImagePullTimeout == 45*time.Minute }},
 		{"ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "3m", "", func(c *Config) bool { return c.ImagePullInactivityTimeout == 3*time.Minute }},

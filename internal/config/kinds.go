@@ -228,13 +228,12 @@ func parseDockerHost(s string) (string, error) {
 }
 
 // parseBackendHost accepts a URL or, as the ECS agent's SDK did, a bare host
-// (https is then implied).
+// (https is then implied), and returns the URL.
 func parseBackendHost(s string) (string, error) {
-	raw := s
 	if !strings.Contains(s, "://") {
-		raw = "https://" + s
+		s = "https://" + s
 	}
-	u, err := url.Parse(raw)
+	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", errors.New("not an endpoint (e.g. https://ecs.us-west-2.amazonaws.com)")
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,8 +36,8 @@ type ClientOptions struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
-	// BackendHost is ECS_BACKEND_HOST: a URL or bare host ("" for the
-	// region's endpoint).
+	// BackendHost is ECS_BACKEND_HOST as config parsed it: the endpoint's
+	// URL ("" for the region's endpoint).
 	BackendHost string
 }
 
@@ -100,7 +99,7 @@ func NewClient(ctx context.Context, o ClientOptions) (*Client, error) {
 	c.IdentityDocument, c.IdentitySignature = identity(ctx, md)
 	c.ECS = ecs.NewFromConfig(awsCfg, func(eo *ecs.Options) {
 		if o.BackendHost != "" {
-			eo.BaseEndpoint = aws.String(endpointURL(o.BackendHost))
+			eo.BaseEndpoint = aws.String(o.BackendHost)
 		}
 		eo.APIOptions = append(eo.APIOptions, countCalls)
 	})
@@ -115,15 +114,6 @@ func countCalls(stack *middleware.Stack) error {
 			apiCalls.WithLabelValues(middleware.GetOperationName(ctx)).Inc()
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
-}
-
-// endpointURL accepts ECS_BACKEND_HOST as a URL or, as the ECS agent's SDK
-// did, a bare host (https implied).
-func endpointURL(host string) string {
-	if strings.Contains(host, "://") {
-		return host
-	}
-	return "https://" + host
 }
 
 func imdsRegion(ctx context.Context, md *imds.Client) string {
