@@ -89,8 +89,7 @@ test-unit: ## Run the unit tests only (-short: no Docker needed)
 
 .PHONY: bench
 bench: images registry ## Run the benchmarks once each (test/bench, against the real Docker daemon)
-	@if [ -x hack/bench.sh ]; then hack/bench.sh; \
-	else go test -run '^$$' -bench . -benchtime=1x -timeout $(TEST_TIMEOUT) ./test/bench/...; fi
+	go test -run '^$$' -bench . -benchtime=1x -timeout $(TEST_TIMEOUT) ./test/bench/...
 
 .PHONY: generate
 generate: ## Regenerate the api/v1 deep-copy functions (controller-gen)
