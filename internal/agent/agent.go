@@ -194,7 +194,7 @@ func registerOffline(ctx context.Context, st store.Store, cfg *config.Config) er
 		return fmt.Errorf("read container instance: %w", err)
 	}
 	if ci.Status.Arn == "" {
-		ci.Status.Arn = fmt.Sprintf("arn:aws:ecs:local:000000000000:container-instance/%s/%s", cfg.Cluster, rand.String(32))
+		ci.Status.Arn = fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/%s/%s", static.DefaultRegion, static.DefaultAccount, cfg.Cluster, rand.String(32))
 		ci.Status.RegisteredAt = nowMicro()
 	}
 	ci.Status.Status = "OFFLINE"

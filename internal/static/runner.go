@@ -29,8 +29,6 @@ type runner struct {
 	rescan  time.Duration
 	settle  time.Duration
 	cluster string
-	region  string
-	account string
 	now     func() time.Time
 
 	ctx     context.Context

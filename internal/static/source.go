@@ -50,9 +50,12 @@ const (
 	DefaultSettle = 300 * time.Millisecond
 	// eventCoalesce gathers the several events one write makes.
 	eventCoalesce  = 20 * time.Millisecond
+	DefaultCluster = "default" // ECS's default cluster name
+	// DefaultRegion and DefaultAccount go into the ARNs of static tasks
+	// (and of an offline container instance): no AWS region or account
+	// has them.
 	DefaultRegion  = "local"
 	DefaultAccount = "000000000000"
-	DefaultCluster = "default" // ECS's default cluster name
 )
 
 // Source applies the task files of one directory to the store.
@@ -62,9 +65,8 @@ type Source struct {
 	// ignored.
 	Dir   string
 	Store store.Store
-	// Cluster, Region and Account go into the task ARNs; Region and Account
-	// default to "local" and "000000000000", Cluster to "default".
-	Cluster, Region, Account string
+	// Cluster goes into the task ARNs ("default" when empty).
+	Cluster string
 	// Rescan is how often the whole directory is compared with the records,
 	// a backstop for missed file events (DefaultRescan when 0).
 	Rescan time.Duration
@@ -194,8 +196,6 @@ func (s *Source) newRunner(ctx context.Context, dir string) *runner {
 		rescan:  s.Rescan,
 		settle:  s.Settle,
 		cluster: s.Cluster,
-		region:  s.Region,
-		account: s.Account,
 		now:     time.Now,
 		ctx:     ctx,
 		due:     make(chan string),
@@ -213,12 +213,6 @@ func (s *Source) newRunner(ctx context.Context, dir string) *runner {
 	}
 	if r.cluster == "" {
 		r.cluster = DefaultCluster
-	}
-	if r.region == "" {
-		r.region = DefaultRegion
-	}
-	if r.account == "" {
-		r.account = DefaultAccount
 	}
 	return r
 }

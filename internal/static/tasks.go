@@ -40,7 +40,7 @@ func (r *runner) findOrCreate(ctx context.Context, path, digest string, revision
 	task := r.newTask(path, digest, revision, data, def, perr)
 	for attempt := 0; ; attempt++ {
 		task.Name = newID()
-		task.Spec.Arn = fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", r.region, r.account, r.cluster, task.Name)
+		task.Spec.Arn = fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", DefaultRegion, DefaultAccount, r.cluster, task.Name)
 		err := r.store.Create(ctx, task)
 		if err == nil {
 			break
