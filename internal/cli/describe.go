@@ -25,14 +25,10 @@ func newDescribeCommand(o *options) *cobra.Command {
 			"  ecs-agent describe task arn:aws:ecs:local:000000000000:task/default/0123456789abcdef0123456789abcdef",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
 			if v, err := viewFor(args[0]); err != nil || v.names[0] != "tasks" {
 				return fmt.Errorf("describe shows tasks: ecs-agent describe task (ID|ARN|ID-PREFIX); got %q", args[0])
 			}
-			return runDescribe(ctx, o, args[1], cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runDescribe(cmd.Context(), o, args[1], cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	o.addFlags(cmd)

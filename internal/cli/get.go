@@ -86,9 +86,6 @@ func newGetCommand(o *options) *cobra.Command {
 }
 
 func runGet(ctx context.Context, o *options, g *getFlags, args []string, out, stderr io.Writer) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	v, err := viewFor(args[0])
 	if err != nil {
 		return err
