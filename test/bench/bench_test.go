@@ -101,26 +101,19 @@ func agentStart(b *testing.B, a *h.Agent, n int) time.Duration {
 	for i, d := range defs {
 		a.WriteTask(fmt.Sprintf("bench-%02d.json", i), d)
 	}
-	running := 0
-	deadline := start.Add(time.Duration(10+n) * 5 * time.Second)
-	for running < n {
+	h.Poll(b, fmt.Sprintf("%d tasks RUNNING in /v1/tasks", n), time.Duration(10+n)*5*time.Second, pollEvery, func() (bool, string) {
 		v1, err := a.V1Tasks()
-		if err == nil {
-			running = 0
-			for _, t := range v1.Tasks {
-				if strings.HasPrefix(t.Family, "bench") && t.KnownStatus == "RUNNING" {
-					running++
-				}
+		if err != nil {
+			return false, err.Error()
+		}
+		running := 0
+		for _, t := range v1.Tasks {
+			if strings.HasPrefix(t.Family, "bench") && t.KnownStatus == "RUNNING" {
+				running++
 			}
 		}
-		if running >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("only %d of %d tasks RUNNING after %s (last error %v)", running, n, time.Since(start), err)
-		}
-		time.Sleep(pollEvery)
-	}
+		return running >= n, fmt.Sprintf("%d RUNNING", running)
+	})
 	took := time.Since(start)
 	b.StopTimer()
 	return took

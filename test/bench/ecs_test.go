@@ -263,25 +263,17 @@ func watchRunning(a *h.Agent, srv *fakeecs.Server, key func(h.IntrospectionTask)
 // reports, reported RUNNING), failing the benchmark after a deadline.
 func (w *runningWatch) wait(b *testing.B, issued map[string]time.Time, reports bool) {
 	b.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	h.Poll(b, "every task RUNNING (and reported)", 3*time.Minute, pollEvery, func() (bool, string) {
 		w.mu.Lock()
+		defer w.mu.Unlock()
 		missing := 0
 		for k := range issued {
 			if w.inStore[k].IsZero() || (reports && w.reported[k].IsZero()) {
 				missing++
 			}
 		}
-		err := w.lastErr
-		w.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d tasks not RUNNING (or not reported) after 3m (last /v1/tasks error: %v)", missing, len(issued), err)
-		}
-		time.Sleep(pollEvery)
-	}
+		return missing == 0, fmt.Sprintf("%d of %d missing (last /v1/tasks error: %v)", missing, len(issued), w.lastErr)
+	})
 }
 
 func (w *runningWatch) stop() {

@@ -125,19 +125,15 @@ func agentPull(b *testing.B, a *h.Agent, ref string, round int) (pull, running t
 	b.StartTimer()
 	start := time.Now()
 	a.WriteTask(file, def)
-	deadline := start.Add(2 * time.Minute)
-	for {
+	h.Poll(b, "task "+family+" RUNNING in /v1/tasks", 2*time.Minute, pollEvery, func() (bool, string) {
 		v1, err := a.V1Tasks()
-		if err == nil && slices.ContainsFunc(v1.Tasks, func(t h.IntrospectionTask) bool {
+		if err != nil {
+			return false, err.Error()
+		}
+		return slices.ContainsFunc(v1.Tasks, func(t h.IntrospectionTask) bool {
 			return t.Family == family && t.KnownStatus == "RUNNING"
-		}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("task %s not RUNNING after %s (last error %v)", family, time.Since(start), err)
-		}
-		time.Sleep(pollEvery)
-	}
+		}), fmt.Sprint(v1.Tasks)
+	})
 	running = time.Since(start)
 	b.StopTimer()
 

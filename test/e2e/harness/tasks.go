@@ -120,6 +120,13 @@ func (a *Agent) WaitFor(tb testing.TB, what string, timeout time.Duration, cond 
 // timeout.
 func WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
 	tb.Helper()
+	Poll(tb, what, timeout, pollEvery, cond)
+}
+
+// Poll is WaitFor polling every interval: benchmarks poll more often, for
+// the resolution of what they time.
+func Poll(tb testing.TB, what string, timeout, every time.Duration, cond func() (bool, string)) {
+	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, state := cond()
@@ -129,7 +136,7 @@ func WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (boo
 		if time.Now().After(deadline) {
 			tb.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, state)
 		}
-		time.Sleep(pollEvery)
+		time.Sleep(every)
 	}
 }
 
