@@ -159,12 +159,10 @@ func TestEventfNeverBlocksAndCountsDrops(t *testing.T) {
 	task := newTask(t, s, "t1")
 	r := NewRecorder(s, testr.New(t)) // not running: nothing drains the queue
 
-	start := time.Now()
+	// Nothing drains the queue: an Eventf that waited for room would never
+	// return.
 	for i := range QueueSize + 10 {
 		r.Eventf(task, apiv1.EventNormal, "Step", "step %d", i)
-	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("Eventf took %s for a full queue", elapsed)
 	}
 	if got := r.Dropped(); got != 10 {
 		t.Errorf("Dropped() = %d, want 10", got)
