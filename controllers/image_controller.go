@@ -95,12 +95,12 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	var res reconcile.Result
 	pull := false
 	switch {
-	case !pending(&img):
+	case !pullPending(&img, r.Opts.PullBehavior):
 		if present && img.Status.Phase != apiv1.ImageFailed {
 			img.Status.Phase = apiv1.ImagePresent
 		}
 	case !r.pullNeeded(&img, present):
-		r.answer(&img, apiv1.ImagePresent, "")
+		r.answer(&img, &img.Spec, apiv1.ImagePresent, "")
 	default:
 		if wait := r.backoffLeft(&img); wait > 0 {
 			res.RequeueAfter = wait
@@ -124,11 +124,32 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	return res, nil
 }
 
-// pending reports whether a task asked for a pull that has not been
-// answered yet.
-func pending(img *apiv1.Image) bool {
+// pullPending reports whether the image's pull request waits for an
+// answer: none was given since it was asked, or the one given does not
+// hold for its credentials.
+func pullPending(img *apiv1.Image, behavior string) bool {
 	asked := img.Spec.PullRequestedAt
-	return asked != nil && (img.Status.CheckedAt == nil || img.Status.CheckedAt.Before(asked))
+	if asked == nil {
+		return false
+	}
+	checked := img.Status.CheckedAt
+	return checked == nil || checked.Before(asked) || !answerHolds(&img.Status, &img.Spec, behavior)
+}
+
+// answerHolds reports whether the answer in the status holds for a request
+// with req's credentials. An image on the host serves every task, except
+// under "always", where each task's own credentials must pull it; a failure
+// answers only the credentials that failed. While a pull is under way
+// (Pulling, or Pending a retry) no answer stands.
+func answerHolds(st *apiv1.ImageStatus, req *apiv1.ImageSpec, behavior string) bool {
+	same := st.AnsweredCredentialsParameter == req.CredentialsParameter && st.AnsweredExecutionRoleArn == req.ExecutionRoleArn
+	switch st.Phase {
+	case apiv1.ImagePresent:
+		return behavior != PullAlways || same
+	case apiv1.ImageFailed:
+		return same
+	}
+	return false
 }
 
 // pullNeeded applies ECS_IMAGE_PULL_BEHAVIOR to a pending request.
@@ -145,12 +166,14 @@ func (r *ImageReconciler) pullNeeded(img *apiv1.Image, present bool) bool {
 	}
 }
 
-// answer settles the pending request: tasks that asked before now act on
-// phase.
-func (r *ImageReconciler) answer(img *apiv1.Image, phase, pullErr string) {
+// answer settles the request made with req's credentials: tasks that asked
+// before now act on phase, if the answer holds for their credentials.
+func (r *ImageReconciler) answer(img *apiv1.Image, req *apiv1.ImageSpec, phase, pullErr string) {
 	img.Status.Phase = phase
 	img.Status.LastPullError = pullErr
 	img.Status.CheckedAt = microTime(r.Now())
+	img.Status.AnsweredCredentialsParameter = req.CredentialsParameter
+	img.Status.AnsweredExecutionRoleArn = req.ExecutionRoleArn
 	img.Status.FailedAttempts = 0
 }
 
@@ -176,9 +199,11 @@ func (r *ImageReconciler) backoffLeft(img *apiv1.Image) time.Duration {
 	return wait - r.Now().Sub(img.Status.LastPullAttempt.Time)
 }
 
-// pull runs one pull attempt and records its outcome. The pull is tracked
-// per process so that a requeue during a long pull does not start another;
-// tasks asking meanwhile are answered by it.
+// pull runs one pull attempt and records its outcome as the answer to the
+// request img carries. The pull is tracked per process so that a requeue
+// during a long pull does not start another; tasks asking meanwhile are
+// answered by it where the answer holds for their credentials, and ask
+// again after it where it does not.
 func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached bool) (reconcile.Result, error) {
 	if _, busy := r.pulls.LoadOrStore(img.Name, struct{}{}); busy {
 		return reconcile.Result{}, nil
@@ -194,11 +219,11 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 		return reconcile.Result{}, fmt.Errorf("mark image %s pulling: %w", img.Spec.Ref, err)
 	}
 	log.V(1).Info("pulling image", "attempt", img.Status.FailedAttempts+1)
-	auth, pullErr := r.credentials(ctx, img)
+	auth, source, pullErr := r.credentials(ctx, img)
 	if pullErr == nil {
 		pullErr = r.Docker.PullImage(ctx, img.Spec.Ref, auth, r.progress(ctx, img.Name, start))
 		if pullErr != nil && auth.Username != "" {
-			pullErr = fmt.Errorf("with credentials from %s: %w", r.source(ctx, img), pullErr)
+			pullErr = fmt.Errorf("with credentials from %s: %w", source, pullErr)
 		}
 	}
 	now := r.Now()
@@ -217,15 +242,7 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 	_, err := store.Mutate(ctx, r.Store, img.Name, func(i *apiv1.Image) error {
 		i.Status.LastPullAttempt = microTime(now)
 		i.Status.Progress = nil
-		if !sameRequester(&i.Spec, &img.Spec) && (pullErr != nil || r.Opts.PullBehavior == PullAlways) {
-			// A task with other credentials asked while this pull ran: a
-			// failure answers nobody, and under "always" neither does a
-			// success with someone else's credentials; pull again for the
-			// new request.
-			outcome, res = "superseded", reconcile.Result{Requeue: true}
-			return nil
-		}
-		outcome, res = r.record(i, pullErr, cached, local, now)
+		outcome, res = r.record(i, &img.Spec, pullErr, cached, local, now)
 		return nil
 	})
 	if err != nil {
@@ -243,8 +260,6 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 		imagePulls.WithLabelValues("failure").Inc()
 		log.Info("image pull failed; will retry", "error", pullErr.Error(), "after", res.RequeueAfter)
 		r.event(img, apiv1.EventWarning, "PullFailed", "pull of %s failed after %s, retrying in %s: %v", img.Spec.Ref, took, res.RequeueAfter, pullErr)
-	case "superseded":
-		log.V(1).Info("image pull superseded by a request with other credentials", "error", fmt.Sprint(pullErr))
 	default:
 		imagePulls.WithLabelValues("failure").Inc()
 		log.Info("image pull failed", "error", pullErr.Error())
@@ -253,18 +268,12 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 	return res, nil
 }
 
-// sameRequester reports whether two pull requests name the same
-// credentials.
-func sameRequester(a, b *apiv1.ImageSpec) bool {
-	return a.CredentialsParameter == b.CredentialsParameter && a.ExecutionRoleArn == b.ExecutionRoleArn
-}
-
-// record folds a pull's outcome into the status and says what it was:
-// "pulled", "cached" (failed; the default behaviour falls back on the
-// local copy), "retry" or "failed".
-func (r *ImageReconciler) record(i *apiv1.Image, pullErr error, cached bool, local dockerstate.Image, now time.Time) (string, reconcile.Result) {
+// record folds the outcome of a pull made for req into the status and says
+// what it was: "pulled", "cached" (failed; the default behaviour falls back
+// on the local copy), "retry" or "failed".
+func (r *ImageReconciler) record(i *apiv1.Image, req *apiv1.ImageSpec, pullErr error, cached bool, local dockerstate.Image, now time.Time) (string, reconcile.Result) {
 	if pullErr == nil {
-		r.answer(i, apiv1.ImagePresent, "")
+		r.answer(i, req, apiv1.ImagePresent, "")
 		i.Status.PulledAt = microTime(now)
 		i.Status.ImageID = local.ID
 		i.Status.Size = local.Size
@@ -274,7 +283,7 @@ func (r *ImageReconciler) record(i *apiv1.Image, pullErr error, cached bool, loc
 	if cached && r.Opts.PullBehavior != PullAlways {
 		// A retry would only delay the task: the cached copy is what the
 		// ECS agent falls back on, and so do we, at once.
-		r.answer(i, apiv1.ImagePresent, msg)
+		r.answer(i, req, apiv1.ImagePresent, msg)
 		return "cached", reconcile.Result{}
 	}
 	i.Status.FailedAttempts++
@@ -287,7 +296,7 @@ func (r *ImageReconciler) record(i *apiv1.Image, pullErr error, cached bool, loc
 	if n > 1 {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, n)
 	}
-	r.answer(i, apiv1.ImageFailed, msg)
+	r.answer(i, req, apiv1.ImageFailed, msg)
 	return "failed", reconcile.Result{}
 }
 
@@ -308,35 +317,26 @@ func retryable(msg string) bool {
 	return true
 }
 
-// credentials finds the pull's registry credentials; a failure names the
-// registry and is the pull's error.
-func (r *ImageReconciler) credentials(ctx context.Context, img *apiv1.Image) (dockerstate.PullAuth, error) {
+// credentials finds the pull's registry credentials and names where they
+// came from, for messages (never the credentials themselves); a failure
+// names the registry and is the pull's error.
+func (r *ImageReconciler) credentials(ctx context.Context, img *apiv1.Image) (dockerstate.PullAuth, string, error) {
 	if r.Auth == nil {
-		return dockerstate.PullAuth{}, nil
+		return dockerstate.PullAuth{}, "", nil
 	}
-	a, err := r.Auth.Auth(ctx, authRequest(img))
-	if err != nil {
-		return dockerstate.PullAuth{}, err
-	}
-	return dockerstate.PullAuth{Username: a.Username, Password: a.Password, ServerAddress: a.ServerAddress}, nil
-}
-
-// source names where the credentials came from, for messages (never the
-// credentials themselves).
-func (r *ImageReconciler) source(ctx context.Context, img *apiv1.Image) string {
-	a, err := r.Auth.Auth(ctx, authRequest(img))
-	if err != nil || a.Source == "" {
-		return "unknown source"
-	}
-	return a.Source
-}
-
-func authRequest(img *apiv1.Image) registryauth.Request {
-	return registryauth.Request{
+	a, err := r.Auth.Auth(ctx, registryauth.Request{
 		Image:                img.Spec.Ref,
 		CredentialsParameter: img.Spec.CredentialsParameter,
 		ExecutionRoleArn:     img.Spec.ExecutionRoleArn,
+	})
+	if err != nil {
+		return dockerstate.PullAuth{}, "", err
 	}
+	source := a.Source
+	if source == "" {
+		source = "unknown source"
+	}
+	return dockerstate.PullAuth{Username: a.Username, Password: a.Password, ServerAddress: a.ServerAddress}, source, nil
 }
 
 // progress returns the pull's progress callback: it writes bytes done and

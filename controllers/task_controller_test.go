@@ -15,6 +15,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate/dockerfake"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
+	"github.com/ecs-agent/ecs-agent/internal/registryauth"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -354,8 +355,8 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 // TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest: a task whose
 // clock was read before another task's failed pull was recorded (its
 // reconcile started first) must not take that failure, made with other
-// credentials, as the answer to its own request: it asks strictly after
-// the answer and gets a pull with its own credentials.
+// credentials, as the answer to its own request: the answer records whose
+// credentials it was made with, and the task gets a pull with its own.
 func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	f := newFixture(t)
 	f.r.Opts.PullBehavior = PullAlways
@@ -392,5 +393,76 @@ func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	}
 	if task := f.settle("mine"); task.Status.KnownStatus != apiv1.StatusRunning {
 		t.Fatalf("task is %s after a pull with its own credentials, want RUNNING (%s)", task.Status.KnownStatus, task.Status.StoppedReason)
+	}
+}
+
+// credsDocker fails every pull made with the user "wrong".
+type credsDocker struct {
+	*dockerfake.Fake
+	duringPull func()
+}
+
+func (d *credsDocker) PullImage(ctx context.Context, ref string, auth dockerstate.PullAuth, progress func(done, total int64)) error {
+	if d.duringPull != nil {
+		hook := d.duringPull
+		d.duringPull = nil
+		hook()
+	}
+	if auth.Username == "wrong" {
+		return errors.New("unauthorized: authentication required")
+	}
+	return d.Fake.PullImage(ctx, ref, auth, progress)
+}
+
+// paramAsUser hands out the credentials parameter's name as the user name.
+type paramAsUser struct{}
+
+func (paramAsUser) Auth(_ context.Context, req registryauth.Request) (registryauth.Auth, error) {
+	return registryauth.Auth{Username: req.CredentialsParameter, Password: "x", Source: "repositoryCredentials " + req.CredentialsParameter}, nil
+}
+
+// TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull: a task that
+// asks, with other credentials, while another task's pull is under way is
+// not answered by that pull's failure; the failure is the other task's
+// answer, and the second task gets a pull with its own credentials.
+func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
+	f := newFixture(t)
+	f.r.Opts.PullBehavior = PullDefault
+	wrong := ctr("main")
+	wrong.Image = "example/private:1"
+	wrong.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong"}
+	right := wrong
+	right.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "right"}
+	docker := &credsDocker{Fake: f.docker}
+	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: PullDefault}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(wrong.Image)}}
+
+	f.addTask("wrong", wrong)
+	f.settle("wrong")
+	docker.duringPull = func() {
+		f.now = f.now.Add(time.Second)
+		f.addTask("right", right)
+		f.settle("right")
+	}
+	f.now = f.now.Add(time.Second)
+	if _, err := images.Reconcile(f.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	task := f.settle("wrong")
+	if task.Status.KnownStatus != apiv1.StatusStopped || !strings.Contains(task.Status.StoppedReason, "repositoryCredentials wrong") {
+		t.Fatalf("task with the wrong credentials is %s (%q), want STOPPED with its pull's failure", task.Status.KnownStatus, task.Status.StoppedReason)
+	}
+	if task := f.settle("right"); task.Status.KnownStatus != apiv1.StatusNone {
+		t.Fatalf("task with the right credentials is %s (%q) before its own pull, want NONE", task.Status.KnownStatus, task.Status.StoppedReason)
+	}
+	f.now = f.now.Add(time.Second)
+	if _, err := images.Reconcile(f.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if task := f.settle("right"); task.Status.KnownStatus != apiv1.StatusRunning {
+		t.Fatalf("task with the right credentials is %s (%q), want RUNNING", task.Status.KnownStatus, task.Status.StoppedReason)
+	}
+	if n := f.docker.Calls(dockerfake.PullImage); n != 1 {
+		t.Fatalf("%d successful pulls, want 1", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -14,12 +13,13 @@ import (
 
 // ensureImage reports whether the container's image is ready. Every task
 // asks the images reconciler, through the Image object, for a pull at or
-// after the task's PullStartedAt, and waits for the answer (Status.CheckedAt
-// at or after the request): the images reconciler applies
-// ECS_IMAGE_PULL_BEHAVIOR, credentials and retries, and one answer serves
-// every task that asked before it, so two tasks cause one pull. The image
-// watch requeues this task when the answer is written. A pull that failed
-// for this request stops the container with the pull's error.
+// after the task's PullStartedAt, and waits for an answer (Status.CheckedAt
+// at or after the request) that holds for its credentials (answerHolds):
+// the images reconciler applies ECS_IMAGE_PULL_BEHAVIOR, credentials and
+// retries, and one answer serves every task that asked before it, so two
+// tasks cause one pull. The image watch requeues this task when the answer
+// is written. A pull that failed with this task's credentials stops the
+// container with the pull's error.
 func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (bool, error) {
 	name := ImageObjectName(c.Image)
 	var img apiv1.Image
@@ -55,9 +55,9 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 	if t.task.Status.PullStartedAt == nil {
 		t.task.Status.PullStartedAt = microTime(t.now)
 	}
-	asked := t.task.Status.PullStartedAt
+	mine := t.pullRequest(c, t.task.Status.PullStartedAt)
 	if errors.Is(getErr, store.ErrNotFound) {
-		img = apiv1.Image{Spec: t.pullRequest(c, asked)}
+		img = apiv1.Image{Spec: mine}
 		img.Name = name
 		if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
@@ -65,55 +65,44 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		t.event(apiv1.EventNormal, "Pulling", "pulling image %s for container %s", c.Image, c.Name)
 		return false, nil
 	}
-	requested := img.Spec.PullRequestedAt
-	if requested != nil && !requested.Before(asked) && pullAnswered(&img) {
-		switch img.Status.Phase {
-		case apiv1.ImageFailed:
-			if sameCredentials(&img.Spec, c, t.task) {
-				t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
-				return false, nil
-			}
-			// Another task's credentials failed; ours may not: ask again
-			// with them.
-			asked = microTime(t.now)
-		case apiv1.ImagePresent:
-			if t.r.Opts.PullBehavior == PullAlways && !sameCredentials(&img.Spec, c, t.task) {
-				// "always" means this task's own credentials must pull it.
-				asked = microTime(t.now)
-				break
-			}
-			_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
-			if err != nil {
-				return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
-			}
-			if present {
-				t.markPulled(cs)
-				return true, nil
-			}
-			// Gone since the answer (removed behind our back): ask again.
-			asked = microTime(t.now)
+	if ch := img.Status.CheckedAt; ch != nil && !ch.Before(mine.PullRequestedAt) && answerHolds(&img.Status, &mine, t.r.Opts.PullBehavior) {
+		if img.Status.Phase == apiv1.ImageFailed {
+			t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
+			return false, nil
 		}
-	}
-	if requested == nil || requested.Before(asked) {
-		spec := t.pullRequest(c, asked)
-		_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
-			if i.Spec.PullRequestedAt != nil && !i.Spec.PullRequestedAt.Before(asked) {
-				return nil
-			}
-			if ch := i.Status.CheckedAt; ch != nil && !ch.Before(asked) && !sameRequester(&i.Spec, &spec) {
-				// The answer in the status was written after this task read
-				// its clock, for a pull with other credentials: ask after
-				// it, or that answer would count as ours.
-				spec.PullRequestedAt = microTime(ch.Add(time.Microsecond))
-			}
-			i.Spec = spec
-			return nil
-		})
+		_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
 		if err != nil {
-			return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
+			return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
 		}
+		if present {
+			t.markPulled(cs)
+			return true, nil
+		}
+		// Gone since the answer (removed behind our back): ask again.
+		mine.PullRequestedAt = microTime(t.now)
+	}
+	if waiting(&img, &mine, t.r.Opts.PullBehavior) {
+		return false, nil
+	}
+	_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
+		if !waiting(i, &mine, t.r.Opts.PullBehavior) {
+			i.Spec = mine
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
 	}
 	return false, nil
+}
+
+// waiting reports whether the image's pending request, made at or after
+// ours, stands for ours too: its answer is ours where it holds for our
+// credentials, and we ask again after it where it does not. Asking only
+// when nothing is pending keeps two tasks with other credentials from
+// overwriting each other's requests.
+func waiting(img *apiv1.Image, mine *apiv1.ImageSpec, behavior string) bool {
+	return pullPending(img, behavior) && !img.Spec.PullRequestedAt.Before(mine.PullRequestedAt)
 }
 
 // cachedWillDo reports whether a local copy of the image may be used
@@ -138,22 +127,6 @@ func (t *taskRun) pullRequest(c *apiv1.ContainerSpec, asked *metav1.MicroTime) a
 		spec.CredentialsParameter = c.RepositoryCredentials.CredentialsParameter
 	}
 	return spec
-}
-
-// sameCredentials reports whether the pull request in spec used the
-// credentials c's pull would use.
-func sameCredentials(spec *apiv1.ImageSpec, c *apiv1.ContainerSpec, task *apiv1.Task) bool {
-	param := ""
-	if c.RepositoryCredentials != nil {
-		param = c.RepositoryCredentials.CredentialsParameter
-	}
-	return spec.CredentialsParameter == param && spec.ExecutionRoleArn == task.Spec.ExecutionRoleArn
-}
-
-// pullAnswered reports whether the images reconciler answered the image's
-// latest pull request.
-func pullAnswered(img *apiv1.Image) bool {
-	return img.Status.CheckedAt != nil && !img.Status.CheckedAt.Before(img.Spec.PullRequestedAt)
 }
 
 // markPulled moves a container past PULLED once its image is on the host.

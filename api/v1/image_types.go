@@ -64,6 +64,12 @@ type ImageStatus struct {
 	// CheckedAt answers pull requests: a task that asked at or before it
 	// may act on Phase (Present: use the image; Failed: give up).
 	CheckedAt *metav1.MicroTime `json:"checkedAt,omitempty"`
+	// AnsweredCredentialsParameter and AnsweredExecutionRoleArn are the
+	// credentials (names) of the request the answer at CheckedAt was made
+	// for: a failure, and under "always" a success too, answers only the
+	// requests that name the same ones.
+	AnsweredCredentialsParameter string `json:"answeredCredentialsParameter,omitempty"`
+	AnsweredExecutionRoleArn     string `json:"answeredExecutionRoleArn,omitempty"`
 	// Progress is the pull in flight, nil when none is.
 	Progress *PullProgress `json:"progress,omitempty"`
 	// FailedAttempts counts the pull attempts that failed in a row for the
