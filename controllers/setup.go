@@ -174,7 +174,11 @@ func (s *Set) dockerSource() source.Source {
 						return
 					}
 					for _, t := range tasks {
-						enqueue(q, []string{t.GetName()})
+						// Only a task still waiting for its images cares
+						// that one came or went.
+						if tk, ok := t.(*apiv1.Task); ch.Kind == dockerstate.Resynced || !ok || waitingForImages(tk) {
+							enqueue(q, []string{t.GetName()})
+						}
 					}
 				}()
 			default:
@@ -239,9 +243,12 @@ func taskOfAllocation(_ context.Context, e store.Event) []string {
 	return nil
 }
 
+// imagesOfTask requeues a task's images when the set of tasks using them
+// may have changed: the task came, went, or is STOPPED. Its other writes
+// (every transition, health, report) change no image's users.
 func imagesOfTask(_ context.Context, e store.Event) []string {
 	t, ok := e.Object.(*apiv1.Task)
-	if !ok {
+	if !ok || (e.Type == store.Modified && t.Status.KnownStatus != apiv1.StatusStopped) {
 		return nil
 	}
 	var names []string
@@ -251,8 +258,8 @@ func imagesOfTask(_ context.Context, e store.Event) []string {
 	return names
 }
 
-// tasksUsingImage requeues the tasks waiting for an image when its pull
-// ends.
+// tasksUsingImage requeues the tasks waiting for an image when it changes
+// (a pull answered, a removal done); tasks past it do not read it again.
 func (s *Set) tasksUsingImage(ctx context.Context, e store.Event) []string {
 	img, ok := e.Object.(*apiv1.Image)
 	if !ok {
@@ -265,6 +272,9 @@ func (s *Set) tasksUsingImage(ctx context.Context, e store.Event) []string {
 	}
 	var names []string
 	for _, t := range l.Items {
+		if !waitingForImages(&t) {
+			continue
+		}
 		for _, c := range t.Spec.Containers {
 			if c.Image == img.Spec.Ref {
 				names = append(names, t.Name)
@@ -273,6 +283,13 @@ func (s *Set) tasksUsingImage(ctx context.Context, e store.Event) []string {
 		}
 	}
 	return names
+}
+
+// waitingForImages reports whether some container of the task may still
+// ask for its image: none has been created yet for one of them (the task's
+// known status is its least advanced container's).
+func waitingForImages(t *apiv1.Task) bool {
+	return rank(t.Status.KnownStatus) < rank(apiv1.StatusCreated)
 }
 
 // tasksWaitingForPorts requeues tasks that are not running yet when a port

@@ -466,3 +466,28 @@ func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 		t.Fatalf("%d successful pulls, want 1", n)
 	}
 }
+
+// TestImagesOfTaskRequeuesOnlyWhenUsersMayChange: a task's writes requeue
+// its images only when it comes, goes or is STOPPED, the changes that move
+// the images' users; its other writes would only make the images
+// reconciler list every task again.
+func TestImagesOfTaskRequeuesOnlyWhenUsersMayChange(t *testing.T) {
+	task := func(status apiv1.TaskStatusName) *apiv1.Task {
+		return &apiv1.Task{Spec: apiv1.TaskSpec{Containers: []apiv1.ContainerSpec{ctr("main")}}, Status: apiv1.TaskStatus{KnownStatus: status}}
+	}
+	for _, tc := range []struct {
+		typ    store.EventType
+		status apiv1.TaskStatusName
+		want   int
+	}{
+		{store.Added, apiv1.StatusNone, 1},
+		{store.Modified, apiv1.StatusRunning, 0},
+		{store.Modified, apiv1.StatusStopped, 1},
+		{store.Deleted, apiv1.StatusStopped, 1},
+	} {
+		got := imagesOfTask(context.Background(), store.Event{Type: tc.typ, Kind: "Task", Object: task(tc.status)})
+		if len(got) != tc.want {
+			t.Errorf("%s of a %s task requeues %v, want %d image(s)", tc.typ, tc.status, got, tc.want)
+		}
+	}
+}
