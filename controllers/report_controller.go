@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/time/rate"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -190,9 +191,9 @@ func nextReport(t *apiv1.Task) *report {
 			switch {
 			case cs == nil:
 			case containerRan(cs) && rank(cs.ReportedStatus) < rank(apiv1.StatusRunning):
-				return &report{container: ptrTo(containerReport(t, cs, apiv1.StatusRunning))}
+				return &report{container: ptr.To(containerReport(t, cs, apiv1.StatusRunning))}
 			case !stopped && cs.KnownStatus == apiv1.StatusStopped && cs.ReportedStatus != apiv1.StatusStopped:
-				return &report{container: ptrTo(containerReport(t, cs, apiv1.StatusStopped))}
+				return &report{container: ptr.To(containerReport(t, cs, apiv1.StatusStopped))}
 			}
 		}
 	}
@@ -200,7 +201,7 @@ func nextReport(t *apiv1.Task) *report {
 		tr := taskReport(t, apiv1.StatusStopped)
 		tr.Reason = truncate(st.StoppedReason, maxTaskReasonLength)
 		if st.StoppedAt != nil {
-			tr.ExecutionStoppedAt = ptrTo(st.StoppedAt.Time)
+			tr.ExecutionStoppedAt = ptr.To(st.StoppedAt.Time)
 		}
 		for _, c := range t.Spec.Containers {
 			if cs := st.ContainerStatusFor(c.Name); cs != nil && cs.ReportedStatus != apiv1.StatusStopped {
@@ -219,10 +220,10 @@ func containerRan(cs *apiv1.ContainerStatus) bool {
 func taskReport(t *apiv1.Task, status apiv1.TaskStatusName) *TaskStateReport {
 	tr := &TaskStateReport{Cluster: t.Spec.Cluster, TaskArn: t.Spec.Arn, Status: status}
 	if t.Status.PullStartedAt != nil {
-		tr.PullStartedAt = ptrTo(t.Status.PullStartedAt.Time)
+		tr.PullStartedAt = ptr.To(t.Status.PullStartedAt.Time)
 	}
 	if t.Status.PullStoppedAt != nil {
-		tr.PullStoppedAt = ptrTo(t.Status.PullStoppedAt.Time)
+		tr.PullStoppedAt = ptr.To(t.Status.PullStoppedAt.Time)
 	}
 	return tr
 }
@@ -250,5 +251,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -64,7 +64,15 @@ func portBindings(r *container.InspectResponse) []PortBinding {
 			out = append(out, pb)
 		}
 	}
-	slices.SortFunc(out, func(a, b PortBinding) int {
+	SortPortBindings(out)
+	return out
+}
+
+// SortPortBindings puts bindings in the order the cache keeps them (by
+// container port, protocol, host address, host port), so that two inspects
+// of an unchanged container compare equal.
+func SortPortBindings(bs []PortBinding) {
+	slices.SortFunc(bs, func(a, b PortBinding) int {
 		return cmp.Or(
 			cmp.Compare(a.ContainerPort, b.ContainerPort),
 			cmp.Compare(a.Protocol, b.Protocol),
@@ -72,7 +80,6 @@ func portBindings(r *container.InspectResponse) []PortBinding {
 			cmp.Compare(a.HostPort, b.HostPort),
 		)
 	})
-	return out
 }
 
 // parseTime reads Docker's RFC 3339 times; Docker writes the zero time

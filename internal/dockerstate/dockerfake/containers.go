@@ -1,10 +1,8 @@
 package dockerfake
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -117,15 +115,7 @@ func (f *Fake) bindPortsLocked(cfg dockerstate.CreateConfig) []dockerstate.PortB
 			})
 		}
 	}
-	// Sorted as the real client sorts them.
-	slices.SortFunc(out, func(a, b dockerstate.PortBinding) int {
-		return cmp.Or(
-			cmp.Compare(a.ContainerPort, b.ContainerPort),
-			cmp.Compare(a.Protocol, b.Protocol),
-			cmp.Compare(a.HostIP, b.HostIP),
-			cmp.Compare(a.HostPort, b.HostPort),
-		)
-	})
+	dockerstate.SortPortBindings(out)
 	return out
 }
 
