@@ -10,7 +10,6 @@
 //	testapp check [URL]          health check: exit 0 if healthy, 1 if not;
 //	                             with URL, healthy means URL answers 200
 //	testapp env                  print the environment, then sleep
-//	testapp write PATH TEXT      write TEXT to PATH, then sleep
 //	testapp cat PATH             print PATH, then exit 0 (1 if missing)
 package main
 
@@ -29,7 +28,7 @@ const healthFile = "/tmp/healthy"
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: testapp serve|udp|exit|sleep|ignore-term|healthy-after|check|env|write|cat …")
+		fail("usage: testapp serve|udp|exit|sleep|ignore-term|healthy-after|check|env|cat …")
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
@@ -100,11 +99,6 @@ func main() {
 	case "env":
 		for _, e := range os.Environ() {
 			fmt.Println(e)
-		}
-		waitTerm()
-	case "write":
-		if err := os.WriteFile(arg(args, 0), []byte(arg(args, 1)), 0o644); err != nil {
-			fail(err.Error())
 		}
 		waitTerm()
 	case "cat":

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -191,8 +192,10 @@ func TestTwoTasksOfOneImageCauseOnePull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("describe task: %v: %s", err, out)
 	}
-	if !strings.Contains(string(out), "Pulled") || !strings.Contains(string(out), ref) {
-		t.Errorf("describe task shows no pull event for %s:\n%s", ref, out)
+	// The event line: "Normal  Pulled  3s  pulled <ref> in 457ms".
+	pulled := regexp.MustCompile(`Pulled .*pulled ` + regexp.QuoteMeta(ref) + ` in [0-9.]+(ms|s)\b`)
+	if !pulled.Match(out) {
+		t.Errorf("describe task shows no pull event with its duration for %s:\n%s", ref, out)
 	}
 	out, err = a.CLI("get", "images")
 	if err != nil {

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
+)
+
+// configInspect is what `docker inspect` says of the settings a task
+// definition controls.
+type configInspect struct {
+	Config struct {
+		Env        []string
+		User       string
+		WorkingDir string
+		Labels     map[string]string
+	}
+	HostConfig struct {
+		Memory         int64
+		ReadonlyRootfs bool
+		Ulimits        []struct {
+			Name       string
+			Soft, Hard int64
+		}
+	}
+	Mounts []struct {
+		Type, Name, Source, Destination string
+		RW                              bool
+	}
+}
+
+// TestContainerDefinitionSettingsReachDocker runs a task whose definition
+// uses environment, user, workingDirectory, dockerLabels, ulimits,
+// readonlyRootFilesystem, memory, a host-path volume, a task-scoped Docker
+// volume and volumesFrom, and checks each in what Docker runs: the reader
+// container can only print the host file through the volumes it got from
+// the first container.
+func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	hostDir := t.TempDir()
+	msg := "hello from the host " + a.Cluster
+	if err := os.WriteFile(filepath.Join(hostDir, "msg"), []byte(msg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.WriteTask("config.json", fmt.Sprintf(`{
+  "family": "config",
+  "volumes": [
+    {"name": "host", "host": {"sourcePath": %q}},
+    {"name": "scratch"}
+  ],
+  "containerDefinitions": [
+    {
+      "name": "env", "image": %q, "command": ["env"], "memory": 48, "essential": true,
+      "environment": [{"name": "GREETING", "value": "hi there"}],
+      "user": "1000:1000", "workingDirectory": "/scratch",
+      "dockerLabels": {"team": "e2e"},
+      "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
+      "readonlyRootFilesystem": true,
+      "mountPoints": [
+        {"sourceVolume": "host", "containerPath": "/host", "readOnly": true},
+        {"sourceVolume": "scratch", "containerPath": "/scratch"}
+      ]
+    },
+    {
+      "name": "reader", "image": %q, "command": ["cat", "/host/msg"], "memory": 32, "essential": false,
+      "volumesFrom": [{"sourceContainer": "env", "readOnly": true}],
+      "dependsOn": [{"containerName": "env", "condition": "START"}]
+    }
+  ]
+}`, hostDir, h.TestImage, h.TestImage))
+
+	task := a.WaitTask(t, "config.json", startTimeout, func(task apiv1.Task) (bool, string) {
+		if task.Status.KnownStatus != apiv1.StatusRunning {
+			return false, "task not RUNNING"
+		}
+		r := task.Status.ContainerStatusFor("reader")
+		return r != nil && r.KnownStatus == apiv1.StatusStopped, "reader not exited yet"
+	})
+	if r := h.Container(t, task, "reader"); r.ExitCode == nil || *r.ExitCode != 0 {
+		t.Fatalf("reader exited %v (reason %q); want 0: it reads /host/msg through volumesFrom", r.ExitCode, r.Reason)
+	}
+	envID := h.Container(t, task, "env").DockerID
+	readerID := h.Container(t, task, "reader").DockerID
+	if out := logs(t, readerID); out != msg {
+		t.Errorf("reader printed %q, want the host file's %q", out, msg)
+	}
+	if out := logs(t, envID); !strings.Contains(out, "GREETING=hi there\n") {
+		t.Errorf("env printed no GREETING=hi there:\n%s", out)
+	}
+
+	c := inspectConfig(t, envID)
+	if c.Config.User != "1000:1000" || c.Config.WorkingDir != "/scratch" || c.Config.Labels["team"] != "e2e" {
+		t.Errorf("user %q, workdir %q, label team %q; want 1000:1000, /scratch, e2e", c.Config.User, c.Config.WorkingDir, c.Config.Labels["team"])
+	}
+	if c.HostConfig.Memory != 48<<20 || !c.HostConfig.ReadonlyRootfs {
+		t.Errorf("memory %d, read-only rootfs %v; want %d, true", c.HostConfig.Memory, c.HostConfig.ReadonlyRootfs, 48<<20)
+	}
+	if u := c.HostConfig.Ulimits; len(u) != 1 || u[0].Name != "nofile" || u[0].Soft != 1024 || u[0].Hard != 2048 {
+		t.Errorf("ulimits %+v, want nofile 1024/2048", u)
+	}
+	var mounts []string
+	for _, m := range c.Mounts {
+		src := m.Source
+		if m.Type == "volume" {
+			src = "volume " + m.Name
+		}
+		mounts = append(mounts, fmt.Sprintf("%s %s rw=%v", src, m.Destination, m.RW))
+	}
+	slices.Sort(mounts)
+	want := []string{
+		fmt.Sprintf("%s /host rw=false", hostDir),
+		fmt.Sprintf("volume ecs-%s-scratch /scratch rw=true", task.Name),
+	}
+	if !slices.Equal(mounts, want) {
+		t.Errorf("env mounts %q, want %q", mounts, want)
+	}
+}
+
+func logs(t *testing.T, id string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "logs", id).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker logs %s: %v: %s", id, err, out)
+	}
+	return string(out)
+}
+
+func inspectConfig(t *testing.T, id string) configInspect {
+	t.Helper()
+	out, err := exec.Command("docker", "container", "inspect", id).Output()
+	if err != nil {
+		t.Fatalf("docker inspect %s: %v", id, err)
+	}
+	var cs []configInspect
+	if err := json.Unmarshal(out, &cs); err != nil || len(cs) != 1 {
+		t.Fatalf("decode docker inspect %s: %v", id, err)
+	}
+	return cs[0]
+}
