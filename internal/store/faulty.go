@@ -25,15 +25,15 @@ type fault struct {
 var _ Store = (*Faulty)(nil)
 
 // faultyOps are the operations FailNext accepts.
-var faultyOps = map[string]bool{"Get": true, "List": true, "Create": true, "Update": true, "Delete": true}
+var faultyOps = map[string]bool{"Get": true, "List": true, "Create": true, "Update": true, "UpdateStatus": true, "Delete": true}
 
 // NewFaulty wraps inner; until told otherwise it passes every call through.
 func NewFaulty(inner Store) *Faulty {
 	return &Faulty{inner: inner, faults: map[string]*fault{}, calls: map[string]int{}}
 }
 
-// FailNext makes the next n calls of op ("Get", "List", "Create", "Update"
-// or "Delete") return err without reaching the inner store; a negative n
+// FailNext makes the next n calls of op ("Get", "List", "Create", "Update",
+// "UpdateStatus" or "Delete") return err without reaching the inner store; a negative n
 // fails every call until Reset. It panics on an unknown op, which is a bug
 // in the test.
 func (f *Faulty) FailNext(op string, n int, err error) {
@@ -104,6 +104,14 @@ func (f *Faulty) Update(ctx context.Context, obj Object) error {
 		return err
 	}
 	return f.inner.Update(ctx, obj)
+}
+
+// UpdateStatus fails if told to, else updates the inner store's status.
+func (f *Faulty) UpdateStatus(ctx context.Context, obj Object) error {
+	if err := f.injected("UpdateStatus"); err != nil {
+		return err
+	}
+	return f.inner.UpdateStatus(ctx, obj)
 }
 
 // Delete fails if told to, else deletes from the inner store.

@@ -75,6 +75,14 @@ type Store interface {
 	// setting the new one into obj. ErrConflict otherwise; ErrNotFound if it
 	// is gone. An update that changes nothing writes nothing.
 	Update(ctx context.Context, obj Object) error
+	// UpdateStatus replaces only the stored object's status with obj's,
+	// whatever its resource version, keeping the stored spec and metadata,
+	// and reads the result back into obj. It is for the status's one
+	// writer (named in each type's doc comment): that writer never
+	// conflicts with the writers of the spec, and the change it missed
+	// requeues it through the watch. ErrNotFound if the object is gone; an
+	// unchanged status writes nothing.
+	UpdateStatus(ctx context.Context, obj Object) error
 	// Delete removes the object; if obj carries a resource version it must
 	// still be current (ErrConflict otherwise).
 	Delete(ctx context.Context, obj Object) error

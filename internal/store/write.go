@@ -125,6 +125,59 @@ func (b *Bolt) Update(ctx context.Context, obj Object) error {
 	}
 }
 
+// UpdateStatus replaces the stored object's status with obj's and reads
+// the whole stored object back into obj. The resource version in obj is
+// not checked: the status has one writer, and a spec written meanwhile is
+// kept, not overwritten. Kinds without a Status field are refused.
+func (b *Bolt) UpdateStatus(ctx context.Context, obj Object) error {
+	kind, name := KindOf(obj), obj.GetName()
+	status := reflect.ValueOf(obj).Elem().FieldByName("Status")
+	if !status.IsValid() {
+		return fmt.Errorf("update status of %s %s: the kind has no status", kind, name)
+	}
+	release, err := b.enter(ctx, true)
+	if err != nil {
+		return fmt.Errorf("update status of %s %s: %w", kind, name, err)
+	}
+	defer release()
+	typ := reflect.TypeOf(obj).Elem()
+	var merged Object
+	err = b.commit(func(tx *bbolt.Tx) (answer, abort error) {
+		bk, cur := lookup(tx, kind, name)
+		if cur == nil {
+			return ErrNotFound, nil
+		}
+		merged = reflect.New(typ).Interface().(Object)
+		if err := decodeInto(cur, merged); err != nil {
+			return nil, err
+		}
+		setTypeMeta(merged, kind)
+		reflect.ValueOf(merged).Elem().FieldByName("Status").Set(status)
+		same, err := json.Marshal(merged)
+		if err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		if bytes.Equal(same, cur) {
+			return errUnchanged, nil
+		}
+		rv, err := nextResourceVersion(tx)
+		if err != nil {
+			return nil, err
+		}
+		merged.SetResourceVersion(formatRV(rv))
+		if err := put(bk, name, merged); err != nil {
+			return nil, err
+		}
+		b.publishOnCommit(tx, rv, Modified, kind, merged)
+		return nil, nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return fmt.Errorf("update status of %s %s: %w", kind, name, err)
+	}
+	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(merged).Elem())
+	return nil
+}
+
 // Delete removes the named object. A non-empty resource version in obj
 // must still be the stored one (ErrConflict otherwise).
 func (b *Bolt) Delete(ctx context.Context, obj Object) error {
