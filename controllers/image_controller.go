@@ -20,14 +20,6 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// ECS_IMAGE_PULL_BEHAVIOR values (the ECS agent's ImagePullBehaviorType).
-const (
-	PullDefault      = "default"
-	PullAlways       = "always"
-	PullOnce         = "once"
-	PullPreferCached = "prefer-cached"
-)
-
 // RegistryCredentials finds the credentials for a pull;
 // *registryauth.Resolver is one.
 type RegistryCredentials interface {
@@ -37,7 +29,7 @@ type RegistryCredentials interface {
 // ImageOptions are the agent settings the images reconciler applies.
 type ImageOptions struct {
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR; "" is PullDefault.
-	PullBehavior string
+	PullBehavior apiv1.PullBehavior
 	// PullAttempts bounds the attempts at one pull request (default 3).
 	PullAttempts int32
 	// RetryBackoff is the wait after the first failed attempt, doubled
@@ -80,9 +72,7 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, nil
 	}
 	before := img.Status.DeepCopy()
-	if err := r.trackUsers(ctx, &img); err != nil {
-		return reconcile.Result{}, err
-	}
+	r.trackUsers(&img)
 	local, present, err := r.Docker.ImagePresent(ctx, img.Spec.Ref)
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("look up image %s: %w", img.Spec.Ref, err)
@@ -93,89 +83,42 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	img.Status.Progress = nil // no pull of ours is in flight
 	var res reconcile.Result
-	pull := false
+	var pullWith *apiv1.PullCredentials
+	pending := img.Pending()
 	switch {
-	case !pullPending(&img, r.Opts.PullBehavior):
+	case len(pending) == 0:
+		img.DropStaleAnswers()
 		if present && img.Status.Phase != apiv1.ImageFailed {
 			img.Status.Phase = apiv1.ImagePresent
 		}
-	case !r.pullNeeded(&img, present):
-		r.answer(&img, &img.Spec, apiv1.ImagePresent, "")
+	case !apiv1.PullNeeded(r.Opts.PullBehavior, present, img.Status.PulledAt != nil):
+		img.Status.Phase = apiv1.ImagePresent
+		img.Settle(apiv1.ImagePresent, "", pending[0].PullCredentials, r.Opts.PullBehavior, r.now())
 	default:
+		// The oldest request's credentials pull first; requests with
+		// others wait for their own pull after it.
+		with := pending[0].PullCredentials
+		if rc := img.Status.RetryCredentials; rc != nil && *rc != with {
+			img.Status.FailedAttempts, img.Status.RetryCredentials = 0, nil
+		}
 		if wait := r.backoffLeft(&img); wait > 0 {
 			res.RequeueAfter = wait
 		} else {
-			pull = true
+			pullWith = &with
 		}
 	}
 	if !equality.Semantic.DeepEqual(before, &img.Status) {
-		if err := r.Store.Update(ctx, &img); errors.Is(err, store.ErrConflict) {
-			// A task wrote its pull request meanwhile (the usual case
-			// right after a request): read it again, without logging an
-			// error for it.
-			return reconcile.Result{Requeue: true}, nil
-		} else if err != nil {
+		if err := r.Store.UpdateStatus(ctx, &img); err != nil {
 			return reconcile.Result{}, fmt.Errorf("write status of image %s: %w", img.Spec.Ref, err)
 		}
 	}
-	if pull {
-		return r.pull(ctx, &img, present)
+	if pullWith != nil {
+		return r.pull(ctx, &img, *pullWith, present)
 	}
 	return res, nil
 }
 
-// pullPending reports whether the image's pull request waits for an
-// answer: none was given since it was asked, or the one given does not
-// hold for its credentials.
-func pullPending(img *apiv1.Image, behavior string) bool {
-	asked := img.Spec.PullRequestedAt
-	if asked == nil {
-		return false
-	}
-	checked := img.Status.CheckedAt
-	return checked == nil || checked.Before(asked) || !answerHolds(&img.Status, &img.Spec, behavior)
-}
-
-// answerHolds reports whether the answer in the status holds for a request
-// with req's credentials. An image on the host serves every task, except
-// under "always", where each task's own credentials must pull it; a failure
-// answers only the credentials that failed. While a pull is under way
-// (Pulling, or Pending a retry) no answer stands.
-func answerHolds(st *apiv1.ImageStatus, req *apiv1.ImageSpec, behavior string) bool {
-	same := st.AnsweredCredentialsParameter == req.CredentialsParameter && st.AnsweredExecutionRoleArn == req.ExecutionRoleArn
-	switch st.Phase {
-	case apiv1.ImagePresent:
-		return behavior != PullAlways || same
-	case apiv1.ImageFailed:
-		return same
-	}
-	return false
-}
-
-// pullNeeded applies ECS_IMAGE_PULL_BEHAVIOR to a pending request.
-func (r *ImageReconciler) pullNeeded(img *apiv1.Image, present bool) bool {
-	switch r.Opts.PullBehavior {
-	case PullPreferCached:
-		return !present
-	case PullOnce:
-		// Once per agent, not per image on the host: an image someone
-		// else put there is still pulled the first time.
-		return !present || img.Status.PulledAt == nil
-	default: // PullDefault, PullAlways
-		return true
-	}
-}
-
-// answer settles the request made with req's credentials: tasks that asked
-// before now act on phase, if the answer holds for their credentials.
-func (r *ImageReconciler) answer(img *apiv1.Image, req *apiv1.ImageSpec, phase, pullErr string) {
-	img.Status.Phase = phase
-	img.Status.LastPullError = pullErr
-	img.Status.CheckedAt = microTime(r.Now())
-	img.Status.AnsweredCredentialsParameter = req.CredentialsParameter
-	img.Status.AnsweredExecutionRoleArn = req.ExecutionRoleArn
-	img.Status.FailedAttempts = 0
-}
+func (r *ImageReconciler) now() metav1.MicroTime { return metav1.NewMicroTime(r.Now()) }
 
 func (r *ImageReconciler) attempts() int32 {
 	if r.Opts.PullAttempts > 0 {
@@ -199,29 +142,26 @@ func (r *ImageReconciler) backoffLeft(img *apiv1.Image) time.Duration {
 	return wait - r.Now().Sub(img.Status.LastPullAttempt.Time)
 }
 
-// pull runs one pull attempt and records its outcome as the answer to the
-// request img carries. The pull is tracked per process so that a requeue
-// during a long pull does not start another; tasks asking meanwhile are
-// answered by it where the answer holds for their credentials, and ask
-// again after it where it does not.
-func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached bool) (reconcile.Result, error) {
+// pull runs one pull attempt with the credentials of the oldest pending
+// request and answers, with its outcome, every request that outcome holds
+// for, including those written while it ran. The pull is tracked per
+// process so that a requeue during a long pull does not start another.
+func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, with apiv1.PullCredentials, cached bool) (reconcile.Result, error) {
 	if _, busy := r.pulls.LoadOrStore(img.Name, struct{}{}); busy {
 		return reconcile.Result{}, nil
 	}
 	defer r.pulls.Delete(img.Name)
 	log := log.FromContext(ctx).WithValues("image", img.Spec.Ref)
 	start := r.Now()
-	if _, err := store.Mutate(ctx, r.Store, img.Name, func(i *apiv1.Image) error {
-		i.Status.Phase = apiv1.ImagePulling
-		i.Status.Progress = &apiv1.PullProgress{StartedAt: metav1.NewMicroTime(start)}
-		return nil
-	}); err != nil {
+	img.Status.Phase = apiv1.ImagePulling
+	img.Status.Progress = &apiv1.PullProgress{StartedAt: metav1.NewMicroTime(start)}
+	if err := r.Store.UpdateStatus(ctx, img); err != nil {
 		return reconcile.Result{}, fmt.Errorf("mark image %s pulling: %w", img.Spec.Ref, err)
 	}
 	log.V(1).Info("pulling image", "attempt", img.Status.FailedAttempts+1)
-	auth, source, pullErr := r.credentials(ctx, img)
+	auth, source, pullErr := r.credentials(ctx, img.Spec.Ref, with)
 	if pullErr == nil {
-		pullErr = r.Docker.PullImage(ctx, img.Spec.Ref, auth, r.progress(ctx, img.Name, start))
+		pullErr = r.Docker.PullImage(ctx, img.Spec.Ref, auth, r.progress(ctx, img.DeepCopy(), start))
 		if pullErr != nil && auth.Username != "" {
 			pullErr = fmt.Errorf("with credentials from %s: %w", source, pullErr)
 		}
@@ -237,15 +177,15 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 		}
 	}
 	took := now.Sub(start).Round(time.Millisecond)
-	var res reconcile.Result
-	var outcome string
-	_, err := store.Mutate(ctx, r.Store, img.Name, func(i *apiv1.Image) error {
-		i.Status.LastPullAttempt = microTime(now)
-		i.Status.Progress = nil
-		outcome, res = r.record(i, &img.Spec, pullErr, cached, local, now)
-		return nil
-	})
-	if err != nil {
+	// Read the requests again: tasks may have asked while the pull ran.
+	if err := r.Store.Get(ctx, img.Name, img); err != nil {
+		return reconcile.Result{}, fmt.Errorf("record pull of %s: %w", img.Spec.Ref, err)
+	}
+	r.trackUsers(img)
+	img.Status.LastPullAttempt = microTime(now)
+	img.Status.Progress = nil
+	outcome, res := r.record(img, with, pullErr, cached, local, now)
+	if err := r.Store.UpdateStatus(ctx, img); err != nil {
 		return reconcile.Result{}, fmt.Errorf("record pull of %s: %w", img.Spec.Ref, err)
 	}
 	switch outcome {
@@ -268,35 +208,42 @@ func (r *ImageReconciler) pull(ctx context.Context, img *apiv1.Image, cached boo
 	return res, nil
 }
 
-// record folds the outcome of a pull made for req into the status and says
-// what it was: "pulled", "cached" (failed; the default behaviour falls back
-// on the local copy), "retry" or "failed".
-func (r *ImageReconciler) record(i *apiv1.Image, req *apiv1.ImageSpec, pullErr error, cached bool, local dockerstate.Image, now time.Time) (string, reconcile.Result) {
+// record folds the outcome of a pull made with the given credentials into
+// the status and says what it was: "pulled", "cached" (failed; the default
+// behaviour falls back on the local copy), "retry" or "failed".
+func (r *ImageReconciler) record(i *apiv1.Image, with apiv1.PullCredentials, pullErr error, cached bool, local dockerstate.Image, now time.Time) (string, reconcile.Result) {
+	at := metav1.NewMicroTime(now)
 	if pullErr == nil {
-		r.answer(i, req, apiv1.ImagePresent, "")
+		i.Status.Phase, i.Status.LastPullError = apiv1.ImagePresent, ""
+		i.Status.FailedAttempts, i.Status.RetryCredentials = 0, nil
 		i.Status.PulledAt = microTime(now)
 		i.Status.ImageID = local.ID
 		i.Status.Size = local.Size
+		i.Settle(apiv1.ImagePresent, "", with, r.Opts.PullBehavior, at)
 		return "pulled", reconcile.Result{}
 	}
 	msg := pullErr.Error()
-	if cached && r.Opts.PullBehavior != PullAlways {
+	if cached && r.Opts.PullBehavior != apiv1.PullAlways {
 		// A retry would only delay the task: the cached copy is what the
 		// ECS agent falls back on, and so do we, at once.
-		r.answer(i, req, apiv1.ImagePresent, msg)
+		i.Status.Phase, i.Status.LastPullError = apiv1.ImagePresent, msg
+		i.Status.FailedAttempts, i.Status.RetryCredentials = 0, nil
+		i.Settle(apiv1.ImagePresent, msg, with, r.Opts.PullBehavior, at)
 		return "cached", reconcile.Result{}
 	}
 	i.Status.FailedAttempts++
+	i.Status.RetryCredentials = &with
+	i.Status.LastPullError = msg
 	if i.Status.FailedAttempts < r.attempts() && retryable(msg) {
 		i.Status.Phase = apiv1.ImagePending
-		i.Status.LastPullError = msg
 		return "retry", reconcile.Result{RequeueAfter: r.backoffLeft(i)}
 	}
-	n := i.Status.FailedAttempts
-	if n > 1 {
+	if n := i.Status.FailedAttempts; n > 1 {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, n)
 	}
-	r.answer(i, req, apiv1.ImageFailed, msg)
+	i.Status.Phase, i.Status.LastPullError = apiv1.ImageFailed, msg
+	i.Status.FailedAttempts, i.Status.RetryCredentials = 0, nil
+	i.Settle(apiv1.ImageFailed, msg, with, r.Opts.PullBehavior, at)
 	return "failed", reconcile.Result{}
 }
 
@@ -320,14 +267,14 @@ func retryable(msg string) bool {
 // credentials finds the pull's registry credentials and names where they
 // came from, for messages (never the credentials themselves); a failure
 // names the registry and is the pull's error.
-func (r *ImageReconciler) credentials(ctx context.Context, img *apiv1.Image) (dockerstate.PullAuth, string, error) {
+func (r *ImageReconciler) credentials(ctx context.Context, ref string, with apiv1.PullCredentials) (dockerstate.PullAuth, string, error) {
 	if r.Auth == nil {
 		return dockerstate.PullAuth{}, "", nil
 	}
 	a, err := r.Auth.Auth(ctx, registryauth.Request{
-		Image:                img.Spec.Ref,
-		CredentialsParameter: img.Spec.CredentialsParameter,
-		ExecutionRoleArn:     img.Spec.ExecutionRoleArn,
+		Image:                ref,
+		CredentialsParameter: with.CredentialsParameter,
+		ExecutionRoleArn:     with.ExecutionRoleArn,
 	})
 	if err != nil {
 		return dockerstate.PullAuth{}, "", err
@@ -342,8 +289,8 @@ func (r *ImageReconciler) credentials(ctx context.Context, img *apiv1.Image) (do
 // progress returns the pull's progress callback: it writes bytes done and
 // total to the image's status, at most once per ProgressEvery, so that
 // `ecs-agent get images` shows a pull moving without a store write per
-// daemon message.
-func (r *ImageReconciler) progress(ctx context.Context, name string, start time.Time) func(done, total int64) {
+// daemon message. img is the callback's own copy of the image.
+func (r *ImageReconciler) progress(ctx context.Context, img *apiv1.Image, start time.Time) func(done, total int64) {
 	every := r.ProgressEvery
 	if every <= 0 {
 		every = 500 * time.Millisecond
@@ -355,41 +302,28 @@ func (r *ImageReconciler) progress(ctx context.Context, name string, start time.
 			return
 		}
 		last = now
-		_, err := store.Mutate(ctx, r.Store, name, func(i *apiv1.Image) error {
-			i.Status.Progress = &apiv1.PullProgress{StartedAt: metav1.NewMicroTime(start), Done: done, Total: total}
-			return nil
-		})
-		if err != nil {
+		img.Status.Progress = &apiv1.PullProgress{StartedAt: metav1.NewMicroTime(start), Done: done, Total: total}
+		if err := r.Store.UpdateStatus(ctx, img); err != nil {
 			log.FromContext(ctx).V(1).Info("record pull progress", "error", err.Error())
 		}
 	}
 }
 
-// trackUsers records which tasks use the image, and when it was last used.
-func (r *ImageReconciler) trackUsers(ctx context.Context, img *apiv1.Image) error {
-	var tasks apiv1.TaskList
-	if err := r.Store.List(ctx, &tasks); err != nil {
-		return fmt.Errorf("list tasks using image %s: %w", img.Spec.Ref, err)
+// trackUsers records which tasks use the image (those with a request in
+// the spec), and when it was last used.
+func (r *ImageReconciler) trackUsers(img *apiv1.Image) {
+	users := make([]string, 0, len(img.Spec.Requests))
+	for _, req := range img.Spec.Requests {
+		users = append(users, req.Task)
 	}
-	var users []string
-	for _, t := range tasks.Items {
-		if t.Status.KnownStatus == apiv1.StatusStopped {
-			continue
-		}
-		for _, c := range t.Spec.Containers {
-			if c.Image == img.Spec.Ref {
-				users = append(users, t.Name)
-				break
-			}
-		}
+	if len(users) == 0 {
+		users = nil
 	}
-	slices.Sort(users)
 	if !slices.Equal(users, img.Status.Users) {
 		// A user coming or going is a use: the image was needed until now.
 		img.Status.LastUsedAt = microTime(r.Now())
 		img.Status.Users = users
 	}
-	return nil
 }
 
 func (r *ImageReconciler) event(img *apiv1.Image, eventType, reason, format string, args ...any) {

@@ -263,7 +263,9 @@ var errNotCandidate = errors.New("no longer a cleanup candidate")
 func (r *ImageCleanupReconciler) remove(ctx context.Context, cand apiv1.Image) (int64, bool, error) {
 	now := r.Now()
 	marked, err := store.Mutate(ctx, r.Store, cand.Name, func(i *apiv1.Image) error {
-		if i.Status.ImageID != cand.Status.ImageID || len(i.Status.Users) > 0 || i.Status.Phase != apiv1.ImagePresent {
+		// The spec's requests are the users as written, ahead of the
+		// status's copy of them.
+		if i.Status.ImageID != cand.Status.ImageID || len(i.Spec.Requests) > 0 || len(i.Status.Users) > 0 || i.Status.Phase != apiv1.ImagePresent {
 			return errNotCandidate
 		}
 		if i.Annotations == nil {

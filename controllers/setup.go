@@ -60,17 +60,16 @@ func (s *Set) Run(ctx context.Context) error {
 	workers := max(s.TaskWorkers, 1)
 	tasks, err := s.newController("task", s.Tasks, workers,
 		s.watch("Task", taskOfTask),
-		s.watch("Image", s.tasksUsingImage),
+		s.watch("Image", tasksOfImage),
 		s.watch("PortAllocation", s.tasksWaitingForPorts),
 		s.dockerSource(),
 	)
 	if err != nil {
 		return err
 	}
-	images, err := s.newController("image", s.Images, 2,
-		s.watch("Image", sameName),
-		s.watch("Task", imagesOfTask),
-	)
+	// Tasks reach the images reconciler through their requests, which
+	// are writes to the Image.
+	images, err := s.newController("image", s.Images, 2, s.watch("Image", sameName))
 	if err != nil {
 		return err
 	}
@@ -243,44 +242,25 @@ func taskOfAllocation(_ context.Context, e store.Event) []string {
 	return nil
 }
 
-// imagesOfTask requeues a task's images when the set of tasks using them
-// may have changed: the task came, went, or is STOPPED. Its other writes
-// (every transition, health, report) change no image's users.
-func imagesOfTask(_ context.Context, e store.Event) []string {
-	t, ok := e.Object.(*apiv1.Task)
-	if !ok || (e.Type == store.Modified && t.Status.KnownStatus != apiv1.StatusStopped) {
-		return nil
-	}
-	var names []string
-	for _, c := range t.Spec.Containers {
-		names = append(names, ImageObjectName(c.Image))
-	}
-	return names
-}
-
-// tasksUsingImage requeues the tasks waiting for an image when it changes
-// (a pull answered, a removal done); tasks past it do not read it again.
-func (s *Set) tasksUsingImage(ctx context.Context, e store.Event) []string {
+// tasksOfImage requeues the tasks an Image's change may let go on: those
+// still waiting for an answer, those the latest answer answered, and, when
+// the Image is deleted (removed by cleanup), every task that used it. A
+// pull's progress writes wake no task that is past its image.
+func tasksOfImage(_ context.Context, e store.Event) []string {
 	img, ok := e.Object.(*apiv1.Image)
 	if !ok {
 		return nil
 	}
-	var l apiv1.TaskList
-	if err := s.Store.List(ctx, &l); err != nil {
-		s.Log.Error(err, "requeue tasks of image", "image", img.Spec.Ref)
-		return nil
-	}
 	var names []string
-	for _, t := range l.Items {
-		if !waitingForImages(&t) {
-			continue
+	if e.Type == store.Deleted {
+		for _, r := range img.Spec.Requests {
+			names = append(names, r.Task)
 		}
-		for _, c := range t.Spec.Containers {
-			if c.Image == img.Spec.Ref {
-				names = append(names, t.Name)
-				break
-			}
-		}
+		return names
+	}
+	names = img.Status.LastAnswered()
+	for _, r := range img.Pending() {
+		names = append(names, r.Task)
 	}
 	return names
 }

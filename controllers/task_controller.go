@@ -34,7 +34,7 @@ type TaskOptions struct {
 	LoggingDrivers []string
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
-	PullBehavior string
+	PullBehavior apiv1.PullBehavior
 }
 
 // TaskReconciler drives one task's containers through the ECS lifecycle:

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -359,13 +361,13 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 // credentials it was made with, and the task gets a pull with its own.
 func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	f := newFixture(t)
-	f.r.Opts.PullBehavior = PullAlways
+	f.r.Opts.PullBehavior = apiv1.PullAlways
 	other := ctr("main")
 	other.Image = "example/private:1"
 	other.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong-secret"}
 	mine := ctr("main")
 	mine.Image = other.Image
-	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: PullAlways}}
+	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: apiv1.PullAlways}}
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(other.Image)}}
 
 	start := f.now
@@ -427,14 +429,14 @@ func (paramAsUser) Auth(_ context.Context, req registryauth.Request) (registryau
 // answer, and the second task gets a pull with its own credentials.
 func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 	f := newFixture(t)
-	f.r.Opts.PullBehavior = PullDefault
+	f.r.Opts.PullBehavior = apiv1.PullDefault
 	wrong := ctr("main")
 	wrong.Image = "example/private:1"
 	wrong.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong"}
 	right := wrong
 	right.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "right"}
 	docker := &credsDocker{Fake: f.docker}
-	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: PullDefault}}
+	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: apiv1.PullDefault}}
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(wrong.Image)}}
 
 	f.addTask("wrong", wrong)
@@ -467,27 +469,29 @@ func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 	}
 }
 
-// TestImagesOfTaskRequeuesOnlyWhenUsersMayChange: a task's writes requeue
-// its images only when it comes, goes or is STOPPED, the changes that move
-// the images' users; its other writes would only make the images
-// reconciler list every task again.
-func TestImagesOfTaskRequeuesOnlyWhenUsersMayChange(t *testing.T) {
-	task := func(status apiv1.TaskStatusName) *apiv1.Task {
-		return &apiv1.Task{Spec: apiv1.TaskSpec{Containers: []apiv1.ContainerSpec{ctr("main")}}, Status: apiv1.TaskStatus{KnownStatus: status}}
+// TestImageChangesWakeOnlyTasksWaitingForThem: an Image's writes requeue
+// the tasks still waiting for an answer and those the latest answer
+// answered; a pull's progress writes never wake a task past its image, and
+// a removal wakes every user.
+func TestImageChangesWakeOnlyTasksWaitingForThem(t *testing.T) {
+	at := func(s int64) *metav1.MicroTime { m := metav1.NewMicroTime(time.Unix(s, 0)); return &m }
+	img := &apiv1.Image{Spec: apiv1.ImageSpec{Ref: testImage, Requests: []apiv1.PullRequest{
+		{Task: "answered-before", At: at(1)},
+		{Task: "answered-now", At: at(2)},
+		{Task: "cached", At: nil},
+		{Task: "waiting", At: at(3)},
+	}}}
+	img.Status.Answers = []apiv1.PullAnswer{
+		{Task: "answered-before", RequestedAt: *at(1), Phase: apiv1.ImagePresent, AnsweredAt: *at(1)},
+		{Task: "answered-now", RequestedAt: *at(2), Phase: apiv1.ImagePresent, AnsweredAt: *at(2)},
 	}
-	for _, tc := range []struct {
-		typ    store.EventType
-		status apiv1.TaskStatusName
-		want   int
-	}{
-		{store.Added, apiv1.StatusNone, 1},
-		{store.Modified, apiv1.StatusRunning, 0},
-		{store.Modified, apiv1.StatusStopped, 1},
-		{store.Deleted, apiv1.StatusStopped, 1},
-	} {
-		got := imagesOfTask(context.Background(), store.Event{Type: tc.typ, Kind: "Task", Object: task(tc.status)})
-		if len(got) != tc.want {
-			t.Errorf("%s of a %s task requeues %v, want %d image(s)", tc.typ, tc.status, got, tc.want)
-		}
+	got := tasksOfImage(context.Background(), store.Event{Type: store.Modified, Kind: "Image", Object: img})
+	slices.Sort(got)
+	if want := []string{"answered-now", "waiting"}; !slices.Equal(got, want) {
+		t.Errorf("a modified image wakes %v, want %v", got, want)
+	}
+	got = tasksOfImage(context.Background(), store.Event{Type: store.Deleted, Kind: "Image", Object: img})
+	if len(got) != 4 {
+		t.Errorf("a deleted image wakes %v, want all 4 users", got)
 	}
 }

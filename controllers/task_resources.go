@@ -5,128 +5,164 @@ import (
 	"errors"
 	"fmt"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// ensureImage reports whether the container's image is ready. Every task
-// asks the images reconciler, through the Image object, for a pull at or
-// after the task's PullStartedAt, and waits for an answer (Status.CheckedAt
-// at or after the request) that holds for its credentials (answerHolds):
-// the images reconciler applies ECS_IMAGE_PULL_BEHAVIOR, credentials and
-// retries, and one answer serves every task that asked before it, so two
-// tasks cause one pull. The image watch requeues this task when the answer
-// is written. A pull that failed with this task's credentials stops the
-// container with the pull's error.
+// ensureImage reports whether the container's image is ready. The task
+// records its use of the image in the Image object (apiv1.PullRequest) and,
+// unless a cached copy will do, asks for a pull at or after the task's
+// PullStartedAt and waits for the images reconciler's answer to it: the
+// images reconciler applies ECS_IMAGE_PULL_BEHAVIOR, credentials and
+// retries, and one pull answers every task its outcome holds for
+// (api/v1/image_pull.go). The image watch requeues this task when the
+// answer is written. A pull that failed with this task's credentials stops
+// the container with the pull's error.
 func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (bool, error) {
 	name := ImageObjectName(c.Image)
 	var img apiv1.Image
-	getErr := t.r.Store.Get(ctx, name, &img)
-	if getErr != nil && !errors.Is(getErr, store.ErrNotFound) {
-		return false, fmt.Errorf("get image %s: %w", c.Image, getErr)
+	err := t.r.Store.Get(ctx, name, &img)
+	tracked := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("get image %s: %w", c.Image, err)
 	}
-	if getErr == nil && ImageBeingRemoved(&img) {
+	mine := t.pullRequest(c, img.Spec.Request(t.task.Name))
+	if tracked && ImageBeingRemoved(&img) {
 		// Image cleanup decided to remove it before this task was written:
-		// wait for the removal (the image watch requeues this task), then
-		// pull it again.
-		return false, nil
+		// wait for the removal, then pull it again. The request is what
+		// makes the removal (a delete of the Image) requeue this task.
+		return false, t.recordRequest(ctx, c.Image, &img, true, mine)
 	}
-	if t.cachedWillDo(&img, getErr == nil) {
-		_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
+	if apiv1.CachedWillDo(t.r.Opts.PullBehavior, tracked && img.Status.PulledAt != nil) {
+		present, err := t.imagePresent(ctx, c.Image)
 		if err != nil {
-			return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
+			return false, err
 		}
 		if present {
-			t.markPulled(cs)
-			if getErr != nil {
-				// Track the image even when nothing had to be pulled, so
-				// the images reconciler knows its users.
-				img = apiv1.Image{Spec: apiv1.ImageSpec{Ref: c.Image}}
-				img.Name = name
-				if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-					return false, fmt.Errorf("track image %s: %w", c.Image, err)
-				}
+			// Used without a pull: the request records the use only.
+			use := mine
+			use.At = nil
+			if old := img.Spec.Request(t.task.Name); old != nil {
+				use.At = old.At
 			}
+			if err := t.recordRequest(ctx, c.Image, &img, tracked, use); err != nil {
+				return false, err
+			}
+			t.markPulled(cs)
 			return true, nil
 		}
 	}
+	answer := img.Status.Answer(t.task.Name, mine.At)
+	if answer == nil {
+		return false, t.requestPull(ctx, c, &img, tracked, mine)
+	}
+	if answer.Phase == apiv1.ImageFailed {
+		t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", answer.Error))
+		return false, nil
+	}
+	present, err := t.imagePresent(ctx, c.Image)
+	if err != nil {
+		return false, err
+	}
+	if !present {
+		// Gone since the answer (removed behind our back): ask again.
+		mine.At = microTime(t.now)
+		return false, t.requestPull(ctx, c, &img, tracked, mine)
+	}
+	t.markPulled(cs)
+	return true, nil
+}
+
+func (t *taskRun) imagePresent(ctx context.Context, ref string) (bool, error) {
+	_, present, err := t.r.Docker.ImagePresent(ctx, ref)
+	if err != nil {
+		return false, fmt.Errorf("look up image %s for task %s: %w", ref, t.task.Name, err)
+	}
+	return present, nil
+}
+
+// pullRequest is this task's request for c's image: at the task's
+// PullStartedAt, or at its earlier request's time if that was later (a
+// re-ask), with the names (never the values) of the credentials it needs.
+func (t *taskRun) pullRequest(c *apiv1.ContainerSpec, old *apiv1.PullRequest) apiv1.PullRequest {
 	if t.task.Status.PullStartedAt == nil {
 		t.task.Status.PullStartedAt = microTime(t.now)
 	}
-	mine := t.pullRequest(c, t.task.Status.PullStartedAt)
-	if errors.Is(getErr, store.ErrNotFound) {
-		img = apiv1.Image{Spec: mine}
-		img.Name = name
-		if err := t.r.Store.Create(ctx, &img); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-			return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
-		}
+	req := apiv1.PullRequest{Task: t.task.Name, At: t.task.Status.PullStartedAt}
+	req.ExecutionRoleArn = t.task.Spec.ExecutionRoleArn
+	if c.RepositoryCredentials != nil {
+		req.CredentialsParameter = c.RepositoryCredentials.CredentialsParameter
+	}
+	if old != nil && old.At != nil && req.At.Before(old.At) {
+		req.At = old.At
+	}
+	return req
+}
+
+// requestPull asks for a pull of c's image; the answer requeues the task.
+func (t *taskRun) requestPull(ctx context.Context, c *apiv1.ContainerSpec, img *apiv1.Image, tracked bool, req apiv1.PullRequest) error {
+	if old := img.Spec.Request(t.task.Name); old == nil || old.At == nil {
 		t.event(apiv1.EventNormal, "Pulling", "pulling image %s for container %s", c.Image, c.Name)
-		return false, nil
 	}
-	if ch := img.Status.CheckedAt; ch != nil && !ch.Before(mine.PullRequestedAt) && answerHolds(&img.Status, &mine, t.r.Opts.PullBehavior) {
-		if img.Status.Phase == apiv1.ImageFailed {
-			t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
-			return false, nil
-		}
-		_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
-		if err != nil {
-			return false, fmt.Errorf("look up image %s for task %s: %w", c.Image, t.task.Name, err)
-		}
-		if present {
-			t.markPulled(cs)
-			return true, nil
-		}
-		// Gone since the answer (removed behind our back): ask again.
-		mine.PullRequestedAt = microTime(t.now)
+	return t.recordRequest(ctx, c.Image, img, tracked, req)
+}
+
+// recordRequest writes the task's request into the Image object, creating
+// the object if it is not there yet. Each task writes only its own entry,
+// so tasks never overwrite each other's requests.
+func (t *taskRun) recordRequest(ctx context.Context, ref string, img *apiv1.Image, tracked bool, req apiv1.PullRequest) error {
+	if tracked && !img.Spec.SetRequest(req) {
+		return nil
 	}
-	if waiting(&img, &mine, t.r.Opts.PullBehavior) {
-		return false, nil
-	}
-	_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
-		if !waiting(i, &mine, t.r.Opts.PullBehavior) {
-			i.Spec = mine
+	if !tracked {
+		fresh := apiv1.Image{Spec: apiv1.ImageSpec{Ref: ref, Requests: []apiv1.PullRequest{req}}}
+		fresh.Name = ImageObjectName(ref)
+		err := t.r.Store.Create(ctx, &fresh)
+		if err == nil {
+			return nil
 		}
+		if !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("request pull of %s: %w", ref, err)
+		}
+	}
+	_, err := store.Mutate(ctx, t.r.Store, ImageObjectName(ref), func(i *apiv1.Image) error {
+		i.Spec.SetRequest(req)
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("request pull of %s: %w", c.Image, err)
+		return fmt.Errorf("request pull of %s: %w", ref, err)
 	}
-	return false, nil
+	return nil
 }
 
-// waiting reports whether the image's pending request, made at or after
-// ours, stands for ours too: its answer is ours where it holds for our
-// credentials, and we ask again after it where it does not. Asking only
-// when nothing is pending keeps two tasks with other credentials from
-// overwriting each other's requests.
-func waiting(img *apiv1.Image, mine *apiv1.ImageSpec, behavior string) bool {
-	return pullPending(img, behavior) && !img.Spec.PullRequestedAt.Before(mine.PullRequestedAt)
-}
-
-// cachedWillDo reports whether a local copy of the image may be used
-// without asking the images reconciler: it would not pull anyway. That is
-// so for prefer-cached, for once after this agent pulled the image, and
-// when no behaviour is set (tests of the tasks reconciler alone).
-func (t *taskRun) cachedWillDo(img *apiv1.Image, tracked bool) bool {
-	switch t.r.Opts.PullBehavior {
-	case "", PullPreferCached:
-		return true
-	case PullOnce:
-		return tracked && img.Status.PulledAt != nil
+// releaseImages takes the task's requests back from its images: a stopped
+// task uses them no more, and image cleanup may remove them.
+func (t *taskRun) releaseImages(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, c := range t.task.Spec.Containers {
+		name := ImageObjectName(c.Image)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		var img apiv1.Image
+		if err := t.r.Store.Get(ctx, name, &img); errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("get image %s: %w", c.Image, err)
+		}
+		if img.Spec.Request(t.task.Name) == nil {
+			continue
+		}
+		_, err := store.Mutate(ctx, t.r.Store, name, func(i *apiv1.Image) error {
+			i.Spec.RemoveRequest(t.task.Name)
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("release image %s of task %s: %w", c.Image, t.task.Name, err)
+		}
 	}
-	return false
-}
-
-// pullRequest is the Image spec asking for a pull of c's image, with the
-// names (never the values) of the credentials it needs.
-func (t *taskRun) pullRequest(c *apiv1.ContainerSpec, asked *metav1.MicroTime) apiv1.ImageSpec {
-	spec := apiv1.ImageSpec{Ref: c.Image, PullRequestedAt: asked, ExecutionRoleArn: t.task.Spec.ExecutionRoleArn}
-	if c.RepositoryCredentials != nil {
-		spec.CredentialsParameter = c.RepositoryCredentials.CredentialsParameter
-	}
-	return spec
+	return nil
 }
 
 // markPulled moves a container past PULLED once its image is on the host.

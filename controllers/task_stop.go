@@ -141,6 +141,9 @@ func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 // Its port allocations go with it (the ports reconciler sees the task gone).
 func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
 	st := &t.task.Status
+	if err := t.releaseImages(ctx); err != nil {
+		return reconcile.Result{}, err
+	}
 	if st.CleanupAt == nil {
 		st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	}

@@ -33,22 +33,20 @@ type ImageList struct {
 	Items           []Image `json:"items"`
 }
 
-// ImageSpec names the image and asks for a pull.
+// ImageSpec names the image and holds the tasks' pull requests. Its
+// writers are the tasks reconciler, each task writing only its own entry
+// of Requests (image_pull.go has the protocol), and image cleanup, which
+// marks an unused image with AnnotationImageRemoving before it deletes it.
 type ImageSpec struct {
 	// Ref is the image reference as the task definition writes it.
 	Ref string `json:"ref"`
-	// PullRequestedAt asks for a pull attempt newer than this instant; a task
-	// that finds an earlier failure sets it to try again.
-	PullRequestedAt *metav1.MicroTime `json:"pullRequestedAt,omitempty"`
-	// CredentialsParameter is the repositoryCredentials secret of the
-	// container that last asked for a pull (a name, never the secret).
-	CredentialsParameter string `json:"credentialsParameter,omitempty"`
-	// ExecutionRoleArn is the execution role of the task that last asked for
-	// a pull: it fetches ECR tokens and repository credentials.
-	ExecutionRoleArn string `json:"executionRoleArn,omitempty"`
+	// Requests are the tasks that use the image, one entry each, sorted by
+	// task name.
+	Requests []PullRequest `json:"requests,omitempty"`
 }
 
-// ImageStatus is what the images reconciler observed.
+// ImageStatus is what the images reconciler observed and answered; it is
+// the status's only writer.
 type ImageStatus struct {
 	// Phase is Pending, Pulling, Present or Failed.
 	Phase   string `json:"phase,omitempty"`
@@ -59,22 +57,17 @@ type ImageStatus struct {
 	LastPullAttempt *metav1.MicroTime `json:"lastPullAttempt,omitempty"`
 	LastPullError   string            `json:"lastPullError,omitempty"`
 	LastUsedAt      *metav1.MicroTime `json:"lastUsedAt,omitempty"`
-	// Users are the names of the tasks that use the image.
+	// Users are the names of the tasks that use the image: those with a
+	// request in the spec.
 	Users []string `json:"users,omitempty"`
-	// CheckedAt answers pull requests: a task that asked at or before it
-	// may act on Phase (Present: use the image; Failed: give up).
-	CheckedAt *metav1.MicroTime `json:"checkedAt,omitempty"`
-	// AnsweredCredentialsParameter and AnsweredExecutionRoleArn are the
-	// credentials (names) of the request the answer at CheckedAt was made
-	// for: a failure, and under "always" a success too, answers only the
-	// requests that name the same ones.
-	AnsweredCredentialsParameter string `json:"answeredCredentialsParameter,omitempty"`
-	AnsweredExecutionRoleArn     string `json:"answeredExecutionRoleArn,omitempty"`
+	// Answers are the answers to the tasks' requests, one per task.
+	Answers []PullAnswer `json:"answers,omitempty"`
 	// Progress is the pull in flight, nil when none is.
 	Progress *PullProgress `json:"progress,omitempty"`
-	// FailedAttempts counts the pull attempts that failed in a row for the
-	// request being answered; it drives the retry backoff.
-	FailedAttempts int32 `json:"failedAttempts,omitempty"`
+	// FailedAttempts counts the pull attempts with RetryCredentials that
+	// failed in a row; it drives the retry backoff.
+	FailedAttempts   int32            `json:"failedAttempts,omitempty"`
+	RetryCredentials *PullCredentials `json:"retryCredentials,omitempty"`
 }
 
 // PullProgress is how far a pull got: bytes downloaded of the layers whose
