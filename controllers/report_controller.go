@@ -63,9 +63,11 @@ type StateSubmitter interface {
 
 // ReportReconciler tells the control plane about every transition of the
 // tasks it gave us, in lifecycle order per task and once each: the last
-// status the control plane acknowledged is recorded in the task (task and
-// container ReportedStatus) before anything else happens, so a restarted
-// agent recomputes what is still owed from the object alone.
+// status the control plane acknowledged is recorded in the task's
+// TaskReport, which this reconciler alone writes, before anything else
+// happens, so a restarted agent recomputes what is still owed from the
+// store alone. (The tasks reconciler copies the acknowledgements into the
+// task's status for display: it stays that status's only writer.)
 //
 // Like the ECS agent it reports RUNNING and STOPPED; PENDING is where ECS
 // itself puts a task when it places it. A task that ran is reported RUNNING
@@ -90,28 +92,86 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	ctx = logr.NewContext(ctx, log)
 	for range maxReportsPerPass {
 		var task apiv1.Task
-		if err := r.Store.Get(ctx, req.Name, &task); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return reconcile.Result{}, nil
-			}
+		if err := r.Store.Get(ctx, req.Name, &task); errors.Is(err, store.ErrNotFound) {
+			return reconcile.Result{}, r.forget(ctx, req.Name)
+		} else if err != nil {
 			return reconcile.Result{}, fmt.Errorf("get task %s: %w", req.Name, err)
 		}
 		if task.Spec.Source != apiv1.SourceECS {
 			return reconcile.Result{}, nil
 		}
-		next := nextReport(&task)
+		rep, err := r.report(ctx, &task)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		next := nextReport(acknowledged(&task, rep))
 		if next == nil {
 			return reconcile.Result{}, nil
 		}
 		if err := next.send(ctx, r.Submitter); err != nil {
 			return reconcile.Result{}, fmt.Errorf("report %s of task %s: %w", next.what(), task.Name, err)
 		}
-		if _, err := store.Mutate(ctx, r.Store, task.Name, next.acknowledge); err != nil {
+		next.acknowledge(&rep.Status)
+		if err := r.save(ctx, rep); err != nil {
 			return reconcile.Result{}, fmt.Errorf("record report %s of task %s: %w", next.what(), task.Name, err)
 		}
 		log.V(1).Info("reported", "change", next.what())
 	}
 	return reconcile.Result{Requeue: true}, nil
+}
+
+// report reads the task's TaskReport, or starts one from what the task's
+// status says was acknowledged (a store written before TaskReport
+// existed).
+func (r *ReportReconciler) report(ctx context.Context, task *apiv1.Task) (*apiv1.TaskReport, error) {
+	rep := &apiv1.TaskReport{}
+	err := r.Store.Get(ctx, task.Name, rep)
+	if err == nil {
+		return rep, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("get report of task %s: %w", task.Name, err)
+	}
+	rep.Name = task.Name
+	rep.Status.TaskStatus = task.Status.ReportedStatus
+	for _, cs := range task.Status.Containers {
+		if cs.ReportedStatus != "" {
+			if rep.Status.Containers == nil {
+				rep.Status.Containers = map[string]apiv1.TaskStatusName{}
+			}
+			rep.Status.Containers[cs.Name] = cs.ReportedStatus
+		}
+	}
+	return rep, nil
+}
+
+func (r *ReportReconciler) save(ctx context.Context, rep *apiv1.TaskReport) error {
+	if rep.ResourceVersion == "" {
+		return r.Store.Create(ctx, rep)
+	}
+	return r.Store.UpdateStatus(ctx, rep)
+}
+
+// forget deletes the report of a task that is gone.
+func (r *ReportReconciler) forget(ctx context.Context, name string) error {
+	rep := &apiv1.TaskReport{}
+	rep.Name = name
+	if err := r.Store.Delete(ctx, rep); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("forget report of task %s: %w", name, err)
+	}
+	return nil
+}
+
+// acknowledged is the task as nextReport reads it: with the report's
+// acknowledgements in place of the status's copy of them.
+func acknowledged(task *apiv1.Task, rep *apiv1.TaskReport) *apiv1.Task {
+	view := task.DeepCopy()
+	view.Status.ReportedStatus = rep.Status.TaskStatus
+	for i := range view.Status.Containers {
+		cs := &view.Status.Containers[i]
+		cs.ReportedStatus = rep.Status.Containers[cs.Name]
+	}
+	return view
 }
 
 // RateLimiter is the reporter's retry backoff: per task from 200ms doubling
@@ -145,25 +205,27 @@ func (p *report) what() string {
 	return fmt.Sprintf("container %s %s", p.container.ContainerName, p.container.Status)
 }
 
-// acknowledge records the report as accepted. It only ever raises a
-// ReportedStatus, so applying it twice is harmless.
-func (p *report) acknowledge(t *apiv1.Task) error {
+// acknowledge records the report as accepted. It only ever raises an
+// acknowledged status, so applying it twice is harmless.
+func (p *report) acknowledge(st *apiv1.TaskReportStatus) {
 	ack := func(cr ContainerStateReport) {
-		if cs := t.Status.ContainerStatusFor(cr.ContainerName); cs != nil && rank(cs.ReportedStatus) < rank(cr.Status) {
-			cs.ReportedStatus = cr.Status
+		if rank(st.Containers[cr.ContainerName]) < rank(cr.Status) {
+			if st.Containers == nil {
+				st.Containers = map[string]apiv1.TaskStatusName{}
+			}
+			st.Containers[cr.ContainerName] = cr.Status
 		}
 	}
 	if p.task == nil {
 		ack(*p.container)
-		return nil
+		return
 	}
 	for _, cr := range p.task.Containers {
 		ack(cr)
 	}
-	if rank(t.Status.ReportedStatus) < rank(p.task.Status) {
-		t.Status.ReportedStatus = p.task.Status
+	if rank(st.TaskStatus) < rank(p.task.Status) {
+		st.TaskStatus = p.task.Status
 	}
-	return nil
 }
 
 // nextReport is the first change in lifecycle order that the task owes the

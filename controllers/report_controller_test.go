@@ -137,9 +137,17 @@ func TestReporterSendsEachTransitionOnceInLifecycleOrder(t *testing.T) {
 	if c := last.Containers[0]; c.ExitCode == nil || *c.ExitCode != 0 {
 		t.Fatalf("STOPPED report of app has exit code %v, want 0", c.ExitCode)
 	}
-	got := f.task("t1")
+	var rep apiv1.TaskReport
+	if err := f.store.Get(f.ctx, "t1", &rep); err != nil {
+		t.Fatalf("the reporter's TaskReport: %v", err)
+	}
+	if rep.Status.TaskStatus != apiv1.StatusStopped || rep.Status.Containers["side"] != apiv1.StatusStopped {
+		t.Fatalf("acknowledgements not recorded: %+v", rep.Status)
+	}
+	// The tasks reconciler, the task status's one writer, copies them.
+	got := f.settle("t1")
 	if got.Status.ReportedStatus != apiv1.StatusStopped || got.Status.ContainerStatusFor("side").ReportedStatus != apiv1.StatusStopped {
-		t.Fatalf("acknowledgements not recorded: %+v", got.Status)
+		t.Fatalf("acknowledgements not copied into the task: %+v", got.Status)
 	}
 }
 
@@ -240,5 +248,60 @@ func TestECSTaskIsCleanedUpOnlyAfterItsStopWasReported(t *testing.T) {
 	}
 	if f.settle("t1") != nil {
 		t.Fatal("ECS task not cleaned up after its stop was reported and the wait passed")
+	}
+}
+
+// TestReportOfACleanedUpTaskIsForgotten: the task is cleaned up only once
+// its STOPPED was acknowledged, and the reporter then deletes the report
+// it owns.
+func TestReportOfACleanedUpTaskIsForgotten(t *testing.T) {
+	f := newFixture(t)
+	f.r.Opts.CleanupWait = time.Minute
+	sub := &fakeSubmitter{}
+	r := &ReportReconciler{Store: f.store, Submitter: sub}
+	f.addECSTask("t1", ctr("app"))
+	task := f.settle("t1")
+	f.docker.Exit(task.Status.ContainerStatusFor("app").DockerID, 0)
+	f.settle("t1")
+	f.now = f.now.Add(2 * time.Minute)
+	if task := f.settle("t1"); task == nil {
+		t.Fatal("task cleaned up before its STOPPED was reported")
+	}
+	if err := reportAll(t, r, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if task := f.settle("t1"); task != nil {
+		t.Fatalf("task not cleaned up after its STOPPED was acknowledged: reported %q", task.Status.ReportedStatus)
+	}
+	if err := reportAll(t, r, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	var rep apiv1.TaskReport
+	if err := f.store.Get(f.ctx, "t1", &rep); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("report of the cleaned-up task: %v, want it deleted", err)
+	}
+}
+
+// TestReportStartsFromAcknowledgementsInTheTask: a store written before
+// TaskReport existed kept the acknowledgements in the task's status; they
+// are not sent again.
+func TestReportStartsFromAcknowledgementsInTheTask(t *testing.T) {
+	f := newFixture(t)
+	sub := &fakeSubmitter{}
+	r := &ReportReconciler{Store: f.store, Submitter: sub}
+	f.addECSTask("t1", ctr("app"))
+	f.settle("t1")
+	if _, err := store.Mutate(f.ctx, f.store, "t1", func(t *apiv1.Task) error {
+		t.Status.ReportedStatus = apiv1.StatusRunning
+		t.Status.Containers[0].ReportedStatus = apiv1.StatusRunning
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reportAll(t, r, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if lines := sub.lines(); len(lines) != 0 {
+		t.Fatalf("reports sent again: %v", lines)
 	}
 }

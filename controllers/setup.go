@@ -62,6 +62,7 @@ func (s *Set) Run(ctx context.Context) error {
 		s.watch("Task", taskOfTask),
 		s.watch("Image", tasksOfImage),
 		s.watch("PortAllocation", s.tasksWaitingForPorts),
+		s.watch("TaskReport", sameName),
 		s.dockerSource(),
 	)
 	if err != nil {
@@ -89,7 +90,9 @@ func (s *Set) Run(ctx context.Context) error {
 		all = append(all, cleanup)
 	}
 	if s.Reporter != nil {
-		report, err := s.newController("report", s.Reporter, reportWorkers, s.watch("Task", taskOfTask))
+		// Reports are watched too so that the report of a task deleted
+		// while the agent was down is found and forgotten at start.
+		report, err := s.newController("report", s.Reporter, reportWorkers, s.watch("Task", taskOfTask), s.watch("TaskReport", sameName))
 		if err != nil {
 			return err
 		}
@@ -207,6 +210,7 @@ var watchedLists = map[string]func() store.ObjectList{
 	"Task":           func() store.ObjectList { return &apiv1.TaskList{} },
 	"Image":          func() store.ObjectList { return &apiv1.ImageList{} },
 	"PortAllocation": func() store.ObjectList { return &apiv1.PortAllocationList{} },
+	"TaskReport":     func() store.ObjectList { return &apiv1.TaskReportList{} },
 }
 
 func listKind(ctx context.Context, s store.Store, kind string) ([]store.Object, error) {

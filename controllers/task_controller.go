@@ -74,6 +74,9 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	before := task.Status.DeepCopy()
 	t := &taskRun{r: r, task: &task, now: r.Now(), log: log}
 	t.observe()
+	if err := t.copyReport(ctx); err != nil {
+		return reconcile.Result{}, err
+	}
 
 	var res reconcile.Result
 	var err error
@@ -101,15 +104,14 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	return res, nil
 }
 
-// writeStatus stores the task's status unless it is unchanged. A conflict
-// means the spec changed under us: the watch requeues the task and the next
-// pass re-reads everything, including containers we just created, which are
-// found again by their labels.
+// writeStatus stores the task's status unless it is unchanged. The tasks
+// reconciler is the status's only writer, so the write cannot conflict: a
+// spec changed meanwhile is kept, and its watch event requeues the task.
 func (r *TaskReconciler) writeStatus(ctx context.Context, task *apiv1.Task, before *apiv1.TaskStatus) error {
 	if equality.Semantic.DeepEqual(before, &task.Status) {
 		return nil
 	}
-	if err := r.Store.Update(ctx, task); err != nil {
+	if err := r.Store.UpdateStatus(ctx, task); err != nil {
 		return fmt.Errorf("write status of task %s: %w", task.Name, err)
 	}
 	return nil
@@ -122,6 +124,32 @@ type taskRun struct {
 	now     time.Time
 	log     logr.Logger
 	deleted bool
+}
+
+// copyReport copies what the control plane acknowledged (the reporter's
+// TaskReport) into the task's status, where `describe task` and cleanup
+// read it.
+func (t *taskRun) copyReport(ctx context.Context) error {
+	if t.task.Spec.Source != apiv1.SourceECS {
+		return nil
+	}
+	var rep apiv1.TaskReport
+	if err := t.r.Store.Get(ctx, t.task.Name, &rep); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("get report of task %s: %w", t.task.Name, err)
+	}
+	st := &t.task.Status
+	if rank(st.ReportedStatus) < rank(rep.Status.TaskStatus) {
+		st.ReportedStatus = rep.Status.TaskStatus
+	}
+	for i := range st.Containers {
+		cs := &st.Containers[i]
+		if r := rep.Status.Containers[cs.Name]; rank(cs.ReportedStatus) < rank(r) {
+			cs.ReportedStatus = r
+		}
+	}
+	return nil
 }
 
 func (t *taskRun) event(eventType, reason, format string, args ...any) {

@@ -7,7 +7,9 @@ import (
 // +kubebuilder:object:root=true
 
 // ContainerInstance is this host's registration with a cluster. There is one,
-// named "self".
+// named "self". Its one writer, spec and status, is the agent's task source:
+// the ECS source (registration, then the instance status each poll reads)
+// or, offline, the agent at start.
 type ContainerInstance struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -10,7 +10,9 @@ import (
 
 // PortAllocation holds one host port and protocol for one container port of
 // one task. Its name is PortAllocationName(protocol, port), so creating it is
-// the allocation: the store refuses a second object of the same name.
+// the allocation: the store refuses a second object of the same name. It has
+// no status; the port allocator creates it and the ports reconciler deletes
+// it.
 type PortAllocation struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -10,7 +10,8 @@ import (
 // which content (by digest) became which task. It is what keeps a stopped or
 // cleaned-up static task from starting again until its file changes, and what
 // gives a static task the same identity after an agent restart. Its name is
-// derived from the file path.
+// derived from the file path. It has no status; the static source is its only
+// writer.
 type StaticTaskFile struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

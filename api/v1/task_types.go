@@ -51,7 +51,10 @@ const (
 
 // +kubebuilder:object:root=true
 
-// Task is one ECS task the agent must run (or stop) on this host.
+// Task is one ECS task the agent must run (or stop) on this host. Its spec
+// is written by the task's source (the ECS source or the static source);
+// its status only by the tasks reconciler, with Store.UpdateStatus. What the
+// control plane acknowledged is the reporter's, in the task's TaskReport.
 type Task struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
