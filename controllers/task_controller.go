@@ -78,18 +78,29 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		return reconcile.Result{}, err
 	}
 
-	var res reconcile.Result
+	// The pass is the kubelet's syncPod / syncTerminatingPod /
+	// syncTerminatedPod: each step reports, and only this decides
+	// between running, stopping and cleaning up.
+	var res step
 	var err error
-	switch {
-	case task.Status.KnownStatus == apiv1.StatusStopped:
-		res, err = t.cleanup(ctx)
-		if t.deleted {
-			return res, err
+	if task.Status.KnownStatus == apiv1.StatusStopped {
+		res, err = t.syncTerminated(ctx)
+		if res.deleted {
+			return reconcile.Result{}, err
 		}
-	case t.stopping():
-		res, err = t.stop(ctx)
-	default:
-		res, err = t.progress(ctx)
+	} else {
+		if task.Spec.DesiredStatus == apiv1.StatusStopped {
+			t.stopTask(t.desiredStopReason())
+		}
+		if task.Status.StoppingReason == "" {
+			res, err = t.syncRunning(ctx)
+			if err == nil && res.stopReason != "" {
+				t.stopTask(res.stopReason)
+			}
+		}
+		if err == nil && task.Status.StoppingReason != "" {
+			res, err = t.syncTerminating(ctx)
+		}
 	}
 	t.summarize()
 	if werr := r.writeStatus(ctx, &task, before); werr != nil {
@@ -98,10 +109,11 @@ func (r *TaskReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if res.RequeueAfter == 0 || res.RequeueAfter > resyncAfter {
-		res.RequeueAfter = resyncAfter
+	after := res.requeueAfter
+	if after == 0 || after > resyncAfter {
+		after = resyncAfter
 	}
-	return res, nil
+	return reconcile.Result{RequeueAfter: after}, nil
 }
 
 // writeStatus stores the task's status unless it is unchanged. The tasks
@@ -119,11 +131,10 @@ func (r *TaskReconciler) writeStatus(ctx context.Context, task *apiv1.Task, befo
 
 // taskRun is one pass of the reconciler over one task.
 type taskRun struct {
-	r       *TaskReconciler
-	task    *apiv1.Task
-	now     time.Time
-	log     logr.Logger
-	deleted bool
+	r    *TaskReconciler
+	task *apiv1.Task
+	now  time.Time
+	log  logr.Logger
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's
@@ -156,12 +167,6 @@ func (t *taskRun) event(eventType, reason, format string, args ...any) {
 	if t.r.Events != nil {
 		t.r.Events.Eventf(t.task, eventType, reason, format, args...)
 	}
-}
-
-// stopping reports whether the task is on its way to STOPPED: its source
-// wants it stopped, or the agent decided it must stop.
-func (t *taskRun) stopping() bool {
-	return t.task.Spec.DesiredStatus == apiv1.StatusStopped || t.task.Status.StoppingReason != ""
 }
 
 // stopTask decides that the task must stop, for the given reason; the first

@@ -16,27 +16,28 @@ import (
 // images reconciler applies ECS_IMAGE_PULL_BEHAVIOR, credentials and
 // retries, and one pull answers every task its outcome holds for
 // (api/v1/image_pull.go). The image watch requeues this task when the
-// answer is written. A pull that failed with this task's credentials stops
-// the container with the pull's error.
-func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (bool, error) {
+// answer is written. A pull that failed with this task's credentials fails
+// the container with the pull's error (and the task, if it is essential:
+// the reason is returned).
+func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (ready bool, stopReason string, err error) {
 	name := ImageObjectName(c.Image)
 	var img apiv1.Image
-	err := t.r.Store.Get(ctx, name, &img)
+	err = t.r.Store.Get(ctx, name, &img)
 	tracked := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, fmt.Errorf("get image %s: %w", c.Image, err)
+		return false, "", fmt.Errorf("get image %s: %w", c.Image, err)
 	}
 	mine := t.pullRequest(c, img.Spec.Request(t.task.Name))
 	if tracked && ImageBeingRemoved(&img) {
 		// Image cleanup decided to remove it before this task was written:
 		// wait for the removal, then pull it again. The request is what
 		// makes the removal (a delete of the Image) requeue this task.
-		return false, t.recordRequest(ctx, c.Image, &img, true, mine)
+		return false, "", t.recordRequest(ctx, c.Image, &img, true, mine)
 	}
 	if apiv1.CachedWillDo(t.r.Opts.PullBehavior, tracked && img.Status.PulledAt != nil) {
 		present, err := t.imagePresent(ctx, c.Image)
 		if err != nil {
-			return false, err
+			return false, "", err
 		}
 		if present {
 			// Used without a pull: the request records the use only.
@@ -46,31 +47,30 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 				use.At = old.At
 			}
 			if err := t.recordRequest(ctx, c.Image, &img, tracked, use); err != nil {
-				return false, err
+				return false, "", err
 			}
 			t.markPulled(cs)
-			return true, nil
+			return true, "", nil
 		}
 	}
 	answer := img.Status.Answer(t.task.Name, mine.At)
 	if answer == nil {
-		return false, t.requestPull(ctx, c, &img, tracked, mine)
+		return false, "", t.requestPull(ctx, c, &img, tracked, mine)
 	}
 	if answer.Phase == apiv1.ImageFailed {
-		t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", answer.Error))
-		return false, nil
+		return false, t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", answer.Error)), nil
 	}
 	present, err := t.imagePresent(ctx, c.Image)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if !present {
 		// Gone since the answer (removed behind our back): ask again.
 		mine.At = microTime(t.now)
-		return false, t.requestPull(ctx, c, &img, tracked, mine)
+		return false, "", t.requestPull(ctx, c, &img, tracked, mine)
 	}
 	t.markPulled(cs)
-	return true, nil
+	return true, "", nil
 }
 
 func (t *taskRun) imagePresent(ctx context.Context, ref string) (bool, error) {

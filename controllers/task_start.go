@@ -7,46 +7,47 @@ import (
 	"slices"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 )
 
-// progress moves a task that should run one step further: it handles exits
-// (restart in place, or stop the task when an essential container is gone),
-// then creates and starts containers whose dependencies allow it.
-func (t *taskRun) progress(ctx context.Context) (reconcile.Result, error) {
+// syncRunning moves a task that should run one step further: it handles
+// exits (restart in place, or stop when an essential container is gone for
+// good), then creates and starts the containers whose dependencies allow
+// it. It never stops the task itself: it says why the task must stop, and
+// Reconcile decides.
+func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if reason := t.refusal(); reason != "" {
-		t.stopTask(reason)
-		return t.stop(ctx)
+		return step{stopReason: reason}, nil
 	}
 	var after wakeup
-	if err := t.handleExits(ctx, &after); err != nil {
-		return reconcile.Result{}, err
-	}
-	if t.stopping() {
-		return t.stop(ctx)
+	if reason, err := t.handleExits(ctx, &after); err != nil || reason != "" {
+		return step{stopReason: reason}, err
 	}
 	order, err := startOrder(&t.task.Spec)
 	if err != nil {
-		t.stopTask(err.Error())
-		return t.stop(ctx)
+		return step{stopReason: err.Error()}, nil
 	}
 	if err := t.ensureVolumes(ctx); err != nil {
-		return reconcile.Result{}, err
+		return step{}, err
 	}
 	for _, i := range order {
 		c := &t.task.Spec.Containers[i]
-		if err := t.advance(ctx, c, &after); err != nil {
-			return reconcile.Result{}, err
+		if reason, err := t.advance(ctx, c, &after); err != nil || reason != "" {
+			return step{stopReason: reason}, err
 		}
 	}
-	if t.stopping() {
-		return t.stop(ctx)
-	}
-	return reconcile.Result{RequeueAfter: after.d}, nil
+	return step{requeueAfter: after.d}, nil
+}
+
+// step is what one step of a task pass found: when the task must be looked
+// at again, and, from syncRunning, why it must stop ("" when it need not).
+type step struct {
+	requeueAfter time.Duration
+	stopReason   string
+	// deleted says syncTerminated removed the task.
+	deleted bool
 }
 
 // wakeup keeps the earliest time a pass must look at the task again.
@@ -81,9 +82,10 @@ func (t *taskRun) refusal() string {
 	return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", t.task.Spec.NetworkMode)
 }
 
-// handleExits restarts exited containers whose restart policy allows it, and
-// stops the task when an essential container is gone for good.
-func (t *taskRun) handleExits(ctx context.Context, after *wakeup) error {
+// handleExits restarts exited containers whose restart policy allows it,
+// and says why the task must stop when an essential container is gone for
+// good.
+func (t *taskRun) handleExits(ctx context.Context, after *wakeup) (string, error) {
 	for i := range t.task.Spec.Containers {
 		c := &t.task.Spec.Containers[i]
 		cs := t.task.Status.ContainerStatusFor(c.Name)
@@ -93,19 +95,18 @@ func (t *taskRun) handleExits(ctx context.Context, after *wakeup) error {
 		if cs.StartedAt != nil && cs.DockerID != "" {
 			restarted, err := t.maybeRestart(ctx, c, cs, after)
 			if err != nil || restarted {
-				return err
+				return "", err
 			}
 		}
 		if c.Essential {
-			reason := reasonEssentialExited
 			if (cs.ExitCode == nil && cs.Reason != "") || isRemovedReason(cs.Reason) {
 				// It did not exit: it never started, or it was removed.
-				reason = cs.Reason
+				return cs.Reason, nil
 			}
-			t.stopTask(reason)
+			return reasonEssentialExited, nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // maybeRestart restarts an exited container in place when its restart policy
@@ -146,17 +147,18 @@ func (t *taskRun) maybeRestart(ctx context.Context, c *apiv1.ContainerSpec, cs *
 	return true, nil
 }
 
-// advance creates or starts one container if it is its turn.
-func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wakeup) error {
+// advance creates or starts one container if it is its turn, and says why
+// the task must stop if the container can never start and is essential.
+func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wakeup) (string, error) {
 	cs := t.task.Status.ContainerStatusFor(c.Name)
 	switch cs.KnownStatus {
 	case apiv1.StatusNone, apiv1.StatusPulled:
 		if !t.dependenciesCreated(c) {
-			return nil
+			return "", nil
 		}
-		ready, err := t.ensureImage(ctx, c, cs)
+		ready, reason, err := t.ensureImage(ctx, c, cs)
 		if err != nil || !ready {
-			return err
+			return reason, err
 		}
 		return t.create(ctx, c, cs)
 	case apiv1.StatusCreated:
@@ -164,77 +166,76 @@ func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wa
 		case depMet:
 			return t.start(ctx, c, cs)
 		case depFailed:
-			t.failContainer(c, cs, "DependencyError: "+why)
+			return t.failContainer(c, cs, "DependencyError: "+why), nil
 		default:
-			t.checkStartTimeout(c, cs, why, after)
+			return t.checkStartTimeout(c, cs, why, after), nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // checkStartTimeout gives up on a container whose dependencies did not
 // resolve within its startTimeout.
-func (t *taskRun) checkStartTimeout(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, waitingFor string, after *wakeup) {
+func (t *taskRun) checkStartTimeout(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, waitingFor string, after *wakeup) string {
 	if c.StartTimeout == nil || cs.CreatedAt == nil {
-		return
+		return ""
 	}
 	limit := time.Duration(*c.StartTimeout) * time.Second
 	waited := since(t.now, cs.CreatedAt)
 	if waited >= limit {
-		t.failContainer(c, cs, fmt.Sprintf("DependencyError: timed out after %s waiting for %s", limit, waitingFor))
-		return
+		return t.failContainer(c, cs, fmt.Sprintf("DependencyError: timed out after %s waiting for %s", limit, waitingFor))
 	}
 	after.at(limit - waited)
+	return ""
 }
 
-// failContainer marks a container that can never start; an essential one
-// takes the task down with it.
-func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, reason string) {
+// failContainer marks a container that can never start. It returns the
+// reason when the container is essential, which takes the task down with
+// it, and "" when it is not.
+func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, reason string) string {
 	cs.KnownStatus = apiv1.StatusStopped
 	cs.Reason = reason
 	cs.FinishedAt = microTime(t.now)
 	t.log.Info("container cannot start", "container", c.Name, "reason", reason)
 	t.event(apiv1.EventWarning, "ContainerFailed", "container %s: %s", c.Name, reason)
 	if c.Essential {
-		t.stopTask(reason)
+		return reason
 	}
+	return ""
 }
 
-func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) error {
+func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
-		t.failContainer(c, cs, "CannotCreateContainerError: "+err.Error())
-		return nil
+		return t.failContainer(c, cs, "CannotCreateContainerError: "+err.Error()), nil
 	}
 	if err != nil {
-		return fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
+		return "", fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
 	}
 	cfg := t.containerConfig(c, bindings)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if err != nil {
 		if dockerstate.IsTransient(err) {
-			return fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
+			return "", fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
-		t.failContainer(c, cs, fmt.Sprintf("CannotCreateContainerError: %v", err))
-		return nil
+		return t.failContainer(c, cs, fmt.Sprintf("CannotCreateContainerError: %v", err)), nil
 	}
 	cs.Ports = bindings
 	t.applyDocker(cs, &dc)
 	t.event(apiv1.EventNormal, "Created", "created container %s (%s)", c.Name, short(dc.ID))
-	return nil
+	return "", nil
 }
 
-func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) error {
+func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
 	if err := t.r.Docker.StartContainer(ctx, cs.DockerID); err != nil {
 		if dockerstate.IsTransient(err) {
-			return fmt.Errorf("start container %s of task %s: %w", c.Name, t.task.Name, err)
+			return "", fmt.Errorf("start container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
-		t.failContainer(c, cs, fmt.Sprintf("CannotStartContainerError: %v", err))
-		return nil
+		return t.failContainer(c, cs, fmt.Sprintf("CannotStartContainerError: %v", err)), nil
 	}
 	t.refresh(ctx, cs)
 	t.event(apiv1.EventNormal, "Started", "started container %s", c.Name)
-	return nil
+	return "", nil
 }
 
 // refresh re-reads a container the pass just changed, so that the status

@@ -6,21 +6,17 @@ import (
 	"fmt"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// stop brings every container down in reverse dependency order: a container
-// gets its stop signal once every container depending on it has stopped, and
-// SIGKILL when its stop timeout has passed. The times live in the status, so
-// a restarted agent keeps the same deadlines.
-func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
-	if t.task.Status.StoppingReason == "" {
-		t.stopTask(t.desiredStopReason())
-	}
+// syncTerminating brings every container down in reverse dependency order:
+// a container gets its stop signal once every container depending on it
+// has stopped, and SIGKILL when its stop timeout has passed. The times live
+// in the status, so a restarted agent keeps the same deadlines. Once no
+// container runs, the task is STOPPED.
+func (t *taskRun) syncTerminating(ctx context.Context) (step, error) {
 	var after wakeup
 	running := 0
 	for i := range t.task.Spec.Containers {
@@ -35,7 +31,7 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 				continue
 			}
 			if err := t.signal(ctx, c, cs, &after); err != nil {
-				return reconcile.Result{}, err
+				return step{}, err
 			}
 		default:
 			// Never started: nothing to signal; its container, if any,
@@ -47,7 +43,7 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 		}
 	}
 	if running > 0 {
-		return reconcile.Result{RequeueAfter: after.d}, nil
+		return step{requeueAfter: after.d}, nil
 	}
 	st := &t.task.Status
 	st.KnownStatus = apiv1.StatusStopped
@@ -57,7 +53,7 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 	t.log.Info("task stopped", "reason", st.StoppedReason)
 	taskTransitions.WithLabelValues(string(apiv1.StatusStopped)).Inc()
 	t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
-	return reconcile.Result{RequeueAfter: t.r.Opts.CleanupWait}, nil
+	return step{requeueAfter: t.r.Opts.CleanupWait}, nil
 }
 
 // finalReason is the reason the task stopped. An essential container's exit
@@ -136,25 +132,27 @@ func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	return nil
 }
 
-// cleanup removes a stopped task's containers and task-scoped volumes once
-// ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION has passed, then the task itself.
-// Its port allocations go with it (the ports reconciler sees the task gone).
-func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
+// syncTerminated releases a stopped task's images at once and, once
+// ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION has passed (and, for an ECS task,
+// ECS has heard of the stop), removes its containers and task-scoped
+// volumes, then the task itself. Its port allocations go with it (the ports
+// reconciler sees the task gone).
+func (t *taskRun) syncTerminated(ctx context.Context) (step, error) {
 	st := &t.task.Status
 	if err := t.releaseImages(ctx); err != nil {
-		return reconcile.Result{}, err
+		return step{}, err
 	}
 	if st.CleanupAt == nil {
 		st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	}
 	if wait := st.CleanupAt.Sub(t.now); wait > 0 {
-		return reconcile.Result{RequeueAfter: wait}, nil
+		return step{requeueAfter: wait}, nil
 	}
 	if t.task.Spec.Source == apiv1.SourceECS && st.ReportedStatus != apiv1.StatusStopped {
 		// ECS must hear of the stop before the task can be forgotten; the
 		// reporter's acknowledgement is a write to the task, which requeues
 		// it here.
-		return reconcile.Result{}, nil
+		return step{}, nil
 	}
 	ids := map[string]bool{}
 	for _, cs := range st.Containers {
@@ -169,7 +167,7 @@ func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
 	}
 	for id := range ids {
 		if err := t.r.Docker.RemoveContainer(ctx, id, true); err != nil && !errors.Is(err, dockerstate.ErrNotFound) {
-			return reconcile.Result{}, fmt.Errorf("remove container %s of task %s: %w", short(id), t.task.Name, err)
+			return step{}, fmt.Errorf("remove container %s of task %s: %w", short(id), t.task.Name, err)
 		}
 	}
 	for i := range t.task.Spec.Volumes {
@@ -178,16 +176,15 @@ func (t *taskRun) cleanup(ctx context.Context) (reconcile.Result, error) {
 			continue
 		}
 		if err := t.r.Docker.RemoveVolume(ctx, name); err != nil && !errors.Is(err, dockerstate.ErrNotFound) {
-			return reconcile.Result{}, fmt.Errorf("remove volume %s of task %s: %w", name, t.task.Name, err)
+			return step{}, fmt.Errorf("remove volume %s of task %s: %w", name, t.task.Name, err)
 		}
 	}
 	if err := t.r.Store.Delete(ctx, t.task); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return reconcile.Result{}, fmt.Errorf("delete task %s: %w", t.task.Name, err)
+		return step{}, fmt.Errorf("delete task %s: %w", t.task.Name, err)
 	}
-	t.deleted = true
 	t.log.Info("task cleaned up")
 	if f, ok := t.r.Events.(interface{ Forget(kind, name string) }); ok {
 		f.Forget("Task", t.task.Name)
 	}
-	return reconcile.Result{}, nil
+	return step{deleted: true}, nil
 }
