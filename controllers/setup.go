@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
@@ -183,7 +182,7 @@ func (s *Set) dockerSource() source.Source {
 				}()
 			default:
 				if ch.Container != nil && ch.Container.TaskARN() != "" {
-					enqueue(q, []string{TaskNameFromARN(ch.Container.TaskARN())})
+					enqueue(q, []string{apiv1.TaskNameFromARN(ch.Container.TaskARN())})
 				}
 			}
 		})
@@ -253,7 +252,7 @@ func imagesOfTask(_ context.Context, e store.Event) []string {
 	}
 	var names []string
 	for _, c := range t.Spec.Containers {
-		names = append(names, ImageObjectName(c.Image))
+		names = append(names, apiv1.ImageObjectName(c.Image))
 	}
 	return names
 }
@@ -310,14 +309,4 @@ func (s *Set) tasksWaitingForPorts(ctx context.Context, e store.Event) []string 
 		}
 	}
 	return names
-}
-
-// TaskNameFromARN is the task object's name for a task ARN: the task id,
-// the ARN's last path element (both the old task/<id> and the new
-// task/<cluster>/<id> formats).
-func TaskNameFromARN(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

@@ -328,7 +328,7 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 		t.Fatalf("task is %s before the pull, want NONE", task.Status.KnownStatus)
 	}
 	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(c.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(c.Image)}}
 
 	f.docker.SetPull(c.Image, errors.New("manifest unknown"))
 	if _, err := images.Reconcile(f.ctx, req); err != nil {
@@ -366,7 +366,7 @@ func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	mine := ctr("main")
 	mine.Image = other.Image
 	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: PullAlways}}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(other.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(other.Image)}}
 
 	start := f.now
 	f.addTask("other", other)
@@ -435,7 +435,7 @@ func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 	right.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "right"}
 	docker := &credsDocker{Fake: f.docker}
 	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: PullDefault}}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(wrong.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(wrong.Image)}}
 
 	f.addTask("wrong", wrong)
 	f.settle("wrong")

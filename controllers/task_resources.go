@@ -21,13 +21,13 @@ import (
 // is written. A pull that failed with this task's credentials stops the
 // container with the pull's error.
 func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (bool, error) {
-	name := ImageObjectName(c.Image)
+	name := apiv1.ImageObjectName(c.Image)
 	var img apiv1.Image
 	getErr := t.r.Store.Get(ctx, name, &img)
 	if getErr != nil && !errors.Is(getErr, store.ErrNotFound) {
 		return false, fmt.Errorf("get image %s: %w", c.Image, getErr)
 	}
-	if getErr == nil && ImageBeingRemoved(&img) {
+	if getErr == nil && img.BeingRemoved() {
 		// Image cleanup decided to remove it before this task was written:
 		// wait for the removal (the image watch requeues this task), then
 		// pull it again.
@@ -181,5 +181,5 @@ func (t *taskRun) dockerVolume(v *apiv1.Volume) (string, *apiv1.DockerVolumeConf
 	if dv != nil && dv.Scope == "shared" {
 		return v.Name, dv
 	}
-	return sanitizeName(fmt.Sprintf("ecs-%s-%s", t.task.Name, v.Name)), dv
+	return apiv1.SanitizeName(fmt.Sprintf("ecs-%s-%s", t.task.Name, v.Name)), dv
 }

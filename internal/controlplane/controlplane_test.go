@@ -112,7 +112,7 @@ func (e *env) poller(instance string) *Poller {
 func (e *env) task(arn string) *apiv1.Task {
 	e.t.Helper()
 	var task apiv1.Task
-	if err := e.store.Get(e.ctx, controllers.TaskNameFromARN(arn), &task); err != nil {
+	if err := e.store.Get(e.ctx, apiv1.TaskNameFromARN(arn), &task); err != nil {
 		e.t.Fatalf("task %s: %v", arn, err)
 	}
 	return &task
