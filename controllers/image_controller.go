@@ -20,14 +20,6 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// ECS_IMAGE_PULL_BEHAVIOR values (the ECS agent's ImagePullBehaviorType).
-const (
-	PullDefault      = "default"
-	PullAlways       = "always"
-	PullOnce         = "once"
-	PullPreferCached = "prefer-cached"
-)
-
 // RegistryCredentials finds the credentials for a pull;
 // *registryauth.Resolver is one.
 type RegistryCredentials interface {
@@ -36,8 +28,8 @@ type RegistryCredentials interface {
 
 // ImageOptions are the agent settings the images reconciler applies.
 type ImageOptions struct {
-	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR; "" is PullDefault.
-	PullBehavior string
+	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR; "" is apiv1.PullDefault.
+	PullBehavior apiv1.PullBehavior
 	// PullAttempts bounds the attempts at one pull request (default 3).
 	PullAttempts int32
 	// RetryBackoff is the wait after the first failed attempt, doubled
@@ -127,7 +119,7 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 // pullPending reports whether the image's pull request waits for an
 // answer: none was given since it was asked, or the one given does not
 // hold for its credentials.
-func pullPending(img *apiv1.Image, behavior string) bool {
+func pullPending(img *apiv1.Image, behavior apiv1.PullBehavior) bool {
 	asked := img.Spec.PullRequestedAt
 	if asked == nil {
 		return false
@@ -141,11 +133,11 @@ func pullPending(img *apiv1.Image, behavior string) bool {
 // under "always", where each task's own credentials must pull it; a failure
 // answers only the credentials that failed. While a pull is under way
 // (Pulling, or Pending a retry) no answer stands.
-func answerHolds(st *apiv1.ImageStatus, req *apiv1.ImageSpec, behavior string) bool {
+func answerHolds(st *apiv1.ImageStatus, req *apiv1.ImageSpec, behavior apiv1.PullBehavior) bool {
 	same := st.AnsweredCredentialsParameter == req.CredentialsParameter && st.AnsweredExecutionRoleArn == req.ExecutionRoleArn
 	switch st.Phase {
 	case apiv1.ImagePresent:
-		return behavior != PullAlways || same
+		return behavior != apiv1.PullAlways || same
 	case apiv1.ImageFailed:
 		return same
 	}
@@ -155,13 +147,13 @@ func answerHolds(st *apiv1.ImageStatus, req *apiv1.ImageSpec, behavior string) b
 // pullNeeded applies ECS_IMAGE_PULL_BEHAVIOR to a pending request.
 func (r *ImageReconciler) pullNeeded(img *apiv1.Image, present bool) bool {
 	switch r.Opts.PullBehavior {
-	case PullPreferCached:
+	case apiv1.PullPreferCached:
 		return !present
-	case PullOnce:
+	case apiv1.PullOnce:
 		// Once per agent, not per image on the host: an image someone
 		// else put there is still pulled the first time.
 		return !present || img.Status.PulledAt == nil
-	default: // PullDefault, PullAlways
+	default: // apiv1.PullDefault, apiv1.PullAlways
 		return true
 	}
 }
@@ -280,7 +272,7 @@ func (r *ImageReconciler) record(i *apiv1.Image, req *apiv1.ImageSpec, pullErr e
 		return "pulled", reconcile.Result{}
 	}
 	msg := pullErr.Error()
-	if cached && r.Opts.PullBehavior != PullAlways {
+	if cached && r.Opts.PullBehavior != apiv1.PullAlways {
 		// A retry would only delay the task: the cached copy is what the
 		// ECS agent falls back on, and so do we, at once.
 		r.answer(i, req, apiv1.ImagePresent, msg)

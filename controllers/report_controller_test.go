@@ -132,8 +132,8 @@ func TestReporterSendsEachTransitionOnceInLifecycleOrder(t *testing.T) {
 	}
 	wantLines(t, sub.lines(), "task RUNNING app,side", "container side STOPPED 3", "task STOPPED app")
 	last := sub.tasks[1]
-	if last.Reason != reasonEssentialExited || last.ExecutionStoppedAt == nil {
-		t.Fatalf("STOPPED report %+v: want reason %q and executionStoppedAt", last, reasonEssentialExited)
+	if last.Reason != apiv1.ReasonEssentialContainerExited || last.ExecutionStoppedAt == nil {
+		t.Fatalf("STOPPED report %+v: want reason %q and executionStoppedAt", last, apiv1.ReasonEssentialContainerExited)
 	}
 	if c := last.Containers[0]; c.ExitCode == nil || *c.ExitCode != 0 {
 		t.Fatalf("STOPPED report of app has exit code %v, want 0", c.ExitCode)

@@ -163,8 +163,8 @@ func TestEssentialExitStopsTaskWithExitCode(t *testing.T) {
 		t.Fatalf("side container got signals %v, want [SIGTERM]", got)
 	}
 	task = f.settle("t1")
-	if task.Status.KnownStatus != apiv1.StatusStopped || task.Status.StoppedReason != reasonEssentialExited {
-		t.Fatalf("task %s reason %q, want STOPPED %q", task.Status.KnownStatus, task.Status.StoppedReason, reasonEssentialExited)
+	if task.Status.KnownStatus != apiv1.StatusStopped || task.Status.StoppedReason != apiv1.ReasonEssentialContainerExited {
+		t.Fatalf("task %s reason %q, want STOPPED %q", task.Status.KnownStatus, task.Status.StoppedReason, apiv1.ReasonEssentialContainerExited)
 	}
 	if code := task.Status.ContainerStatusFor("main").ExitCode; code == nil || *code != 3 {
 		t.Fatalf("main exit code %v, want 3", code)
@@ -359,13 +359,13 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 // credentials it was made with, and the task gets a pull with its own.
 func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	f := newFixture(t)
-	f.r.Opts.PullBehavior = PullAlways
+	f.r.Opts.PullBehavior = apiv1.PullAlways
 	other := ctr("main")
 	other.Image = "example/private:1"
 	other.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong-secret"}
 	mine := ctr("main")
 	mine.Image = other.Image
-	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: PullAlways}}
+	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: apiv1.PullAlways}}
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(other.Image)}}
 
 	start := f.now
@@ -427,14 +427,14 @@ func (paramAsUser) Auth(_ context.Context, req registryauth.Request) (registryau
 // answer, and the second task gets a pull with its own credentials.
 func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 	f := newFixture(t)
-	f.r.Opts.PullBehavior = PullDefault
+	f.r.Opts.PullBehavior = apiv1.PullDefault
 	wrong := ctr("main")
 	wrong.Image = "example/private:1"
 	wrong.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "wrong"}
 	right := wrong
 	right.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "right"}
 	docker := &credsDocker{Fake: f.docker}
-	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: PullDefault}}
+	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: apiv1.PullDefault}}
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(wrong.Image)}}
 
 	f.addTask("wrong", wrong)

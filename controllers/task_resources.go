@@ -67,7 +67,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 	}
 	if ch := img.Status.CheckedAt; ch != nil && !ch.Before(mine.PullRequestedAt) && answerHolds(&img.Status, &mine, t.r.Opts.PullBehavior) {
 		if img.Status.Phase == apiv1.ImageFailed {
-			t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", img.Status.LastPullError))
+			t.failContainer(c, cs, fmt.Sprintf("%s: %s", apiv1.CannotPullContainerErrorName, img.Status.LastPullError))
 			return false, nil
 		}
 		_, present, err := t.r.Docker.ImagePresent(ctx, c.Image)
@@ -101,7 +101,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 // credentials, and we ask again after it where it does not. Asking only
 // when nothing is pending keeps two tasks with other credentials from
 // overwriting each other's requests.
-func waiting(img *apiv1.Image, mine *apiv1.ImageSpec, behavior string) bool {
+func waiting(img *apiv1.Image, mine *apiv1.ImageSpec, behavior apiv1.PullBehavior) bool {
 	return pullPending(img, behavior) && !img.Spec.PullRequestedAt.Before(mine.PullRequestedAt)
 }
 
@@ -111,9 +111,9 @@ func waiting(img *apiv1.Image, mine *apiv1.ImageSpec, behavior string) bool {
 // when no behaviour is set (tests of the tasks reconciler alone).
 func (t *taskRun) cachedWillDo(img *apiv1.Image, tracked bool) bool {
 	switch t.r.Opts.PullBehavior {
-	case "", PullPreferCached:
+	case "", apiv1.PullPreferCached:
 		return true
-	case PullOnce:
+	case apiv1.PullOnce:
 		return tracked && img.Status.PulledAt != nil
 	}
 	return false

@@ -68,10 +68,10 @@ func (t *taskRun) refusal() string {
 	}
 	for _, c := range t.task.Spec.Containers {
 		if c.Privileged && t.r.Opts.DisablePrivileged {
-			return fmt.Sprintf("CannotCreateContainerError: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", c.Name)
+			return fmt.Sprintf("%s: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", apiv1.CannotCreateContainerErrorName, c.Name)
 		}
 		if lc := c.LogConfiguration; lc != nil && len(t.r.Opts.LoggingDrivers) > 0 && !slices.Contains(t.r.Opts.LoggingDrivers, lc.LogDriver) {
-			return fmt.Sprintf("CannotCreateContainerError: container %s uses log driver %q, which is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", c.Name, lc.LogDriver, t.r.Opts.LoggingDrivers)
+			return fmt.Sprintf("%s: container %s uses log driver %q, which is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", apiv1.CannotCreateContainerErrorName, c.Name, lc.LogDriver, t.r.Opts.LoggingDrivers)
 		}
 	}
 	switch t.task.Spec.NetworkMode {
@@ -97,7 +97,7 @@ func (t *taskRun) handleExits(ctx context.Context, after *wakeup) error {
 			}
 		}
 		if c.Essential {
-			reason := reasonEssentialExited
+			reason := apiv1.ReasonEssentialContainerExited
 			if (cs.ExitCode == nil && cs.Reason != "") || isRemovedReason(cs.Reason) {
 				// It did not exit: it never started, or it was removed.
 				reason = cs.Reason
@@ -132,7 +132,7 @@ func (t *taskRun) maybeRestart(ctx context.Context, c *apiv1.ContainerSpec, cs *
 		if dockerstate.IsTransient(err) {
 			return false, fmt.Errorf("restart container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
-		cs.Reason = fmt.Sprintf("CannotStartContainerError: restart: %v", err)
+		cs.Reason = fmt.Sprintf("%s: restart: %v", apiv1.CannotStartContainerErrorName, err)
 		return false, nil
 	}
 	cs.RestartCount++
@@ -203,7 +203,7 @@ func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatu
 func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) error {
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
-		t.failContainer(c, cs, "CannotCreateContainerError: "+err.Error())
+		t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error())
 		return nil
 	}
 	if err != nil {
@@ -215,7 +215,7 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 		if dockerstate.IsTransient(err) {
 			return fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
-		t.failContainer(c, cs, fmt.Sprintf("CannotCreateContainerError: %v", err))
+		t.failContainer(c, cs, fmt.Sprintf("%s: %v", apiv1.CannotCreateContainerErrorName, err))
 		return nil
 	}
 	cs.Ports = bindings
@@ -229,7 +229,7 @@ func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.C
 		if dockerstate.IsTransient(err) {
 			return fmt.Errorf("start container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
-		t.failContainer(c, cs, fmt.Sprintf("CannotStartContainerError: %v", err))
+		t.failContainer(c, cs, fmt.Sprintf("%s: %v", apiv1.CannotStartContainerErrorName, err))
 		return nil
 	}
 	t.refresh(ctx, cs)

@@ -65,7 +65,7 @@ func (t *taskRun) stop(ctx context.Context) (reconcile.Result, error) {
 // kills, then removes) is reported as the removal.
 func (t *taskRun) finalReason() string {
 	reason := t.task.Status.StoppingReason
-	if reason != reasonEssentialExited {
+	if reason != apiv1.ReasonEssentialContainerExited {
 		return reason
 	}
 	for _, c := range t.task.Spec.Containers {
