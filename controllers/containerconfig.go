@@ -1,11 +1,7 @@
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -161,22 +157,4 @@ func (t *taskRun) volumesFrom(c *apiv1.ContainerSpec) []string {
 		out = append(out, v)
 	}
 	return out
-}
-
-var unsafeNameChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
-
-// sanitizeName makes a string usable as a Docker or object name.
-func sanitizeName(s string) string {
-	return strings.Trim(unsafeNameChars.ReplaceAllString(s, "-"), "-.")
-}
-
-// ImageObjectName is the name of the Image object for an image reference:
-// readable, and unique thanks to a digest of the exact reference.
-func ImageObjectName(ref string) string {
-	sum := sha256.Sum256([]byte(ref))
-	base := strings.ToLower(sanitizeName(ref))
-	if len(base) > 80 {
-		base = base[:80]
-	}
-	return base + "-" + hex.EncodeToString(sum[:4])
 }

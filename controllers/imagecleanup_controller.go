@@ -19,13 +19,6 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
-// AnnotationImageRemoving marks an Image whose removal image cleanup has
-// decided on (the value is when). A starting task that finds the mark waits
-// for the removal and pulls the image again rather than create a container
-// from an image about to vanish; the images reconciler's whole-object
-// updates keep it, as they keep any metadata.
-const AnnotationImageRemoving = "ecs-agent/image-removing"
-
 // imageCleanupKey is the one key the cleanup controller reconciles: a cycle
 // looks at every image.
 const imageCleanupKey = "image-cleanup"
@@ -251,7 +244,7 @@ var errNotCandidate = errors.New("no longer a cleanup candidate")
 
 // remove removes one candidate without racing a task that starts with it:
 //
-//  1. mark the Image (AnnotationImageRemoving), re-checking on the fresh
+//  1. mark the Image (apiv1.AnnotationImageRemoving), re-checking on the fresh
 //     object that nothing uses it;
 //  2. list the tasks again: a task written before the mark is seen here and
 //     the mark is taken back; a task written after it reads the mark in its
@@ -271,7 +264,7 @@ func (r *ImageCleanupReconciler) remove(ctx context.Context, cand apiv1.Image) (
 		if i.Annotations == nil {
 			i.Annotations = map[string]string{}
 		}
-		i.Annotations[AnnotationImageRemoving] = now.UTC().Format(time.RFC3339Nano)
+		i.Annotations[apiv1.AnnotationImageRemoving] = now.UTC().Format(time.RFC3339Nano)
 		return nil
 	})
 	switch {
@@ -316,7 +309,7 @@ func (r *ImageCleanupReconciler) remove(ctx context.Context, cand apiv1.Image) (
 // unmark takes a removal mark back.
 func (r *ImageCleanupReconciler) unmark(ctx context.Context, name string) error {
 	_, err := store.Mutate(ctx, r.Store, name, func(i *apiv1.Image) error {
-		delete(i.Annotations, AnnotationImageRemoving)
+		delete(i.Annotations, apiv1.AnnotationImageRemoving)
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -334,7 +327,7 @@ func (r *ImageCleanupReconciler) clearStaleMarks(ctx context.Context) error {
 	}
 	for i := range images.Items {
 		img := &images.Items[i]
-		if _, ok := img.Annotations[AnnotationImageRemoving]; !ok {
+		if !img.BeingRemoved() {
 			continue
 		}
 		_, present, err := r.Docker.ImagePresent(ctx, img.Spec.Ref)
@@ -352,13 +345,6 @@ func (r *ImageCleanupReconciler) clearStaleMarks(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// ImageBeingRemoved reports whether image cleanup is removing the image: a
-// task must not create a container from it, but wait and pull it again.
-func ImageBeingRemoved(img *apiv1.Image) bool {
-	_, ok := img.Annotations[AnnotationImageRemoving]
-	return ok
 }
 
 func (r *ImageCleanupReconciler) event(img *apiv1.Image, eventType, reason, format string, args ...any) {

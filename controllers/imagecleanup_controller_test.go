@@ -53,7 +53,7 @@ func (f *cleanupFixture) seedImage(ref string, size int64, pulledAt, lastUsed ti
 	f.t.Helper()
 	local := f.docker.AddImage(ref, dockerstate.Image{Size: size})
 	img := &apiv1.Image{Spec: apiv1.ImageSpec{Ref: ref}}
-	img.Name = ImageObjectName(ref)
+	img.Name = apiv1.ImageObjectName(ref)
 	if err := f.store.Create(f.ctx, img); err != nil {
 		f.t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func (f *cleanupFixture) present(ref string) bool {
 
 func (f *cleanupFixture) tracked(ref string) *apiv1.Image {
 	var img apiv1.Image
-	if err := f.store.Get(f.ctx, ImageObjectName(ref), &img); err != nil {
+	if err := f.store.Get(f.ctx, apiv1.ImageObjectName(ref), &img); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -177,7 +177,7 @@ func TestImageCleanupKeepsImageDockerRefusesAndUnmarksIt(t *testing.T) {
 		t.Fatalf("removed %v while a container uses it", res.Removed)
 	}
 	img := f.tracked(testImage)
-	if !f.present(testImage) || img == nil || ImageBeingRemoved(img) {
+	if !f.present(testImage) || img == nil || img.BeingRemoved() {
 		t.Fatalf("image present %v, tracked %v, still marked: want kept and unmarked", f.present(testImage), img != nil)
 	}
 }
@@ -191,7 +191,7 @@ type hookStore struct {
 
 func (s *hookStore) Update(ctx context.Context, obj store.Object) error {
 	err := s.Store.Update(ctx, obj)
-	if img, ok := obj.(*apiv1.Image); ok && err == nil && ImageBeingRemoved(img) && s.onMark != nil {
+	if img, ok := obj.(*apiv1.Image); ok && err == nil && img.BeingRemoved() && s.onMark != nil {
 		hook := s.onMark
 		s.onMark = nil
 		hook()
@@ -257,7 +257,7 @@ func TestTaskThatLosesTheRaceWithRemovalPullsAndStarts(t *testing.T) {
 	}
 	f.settle("t1")
 	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }}
-	if _, err := images.Reconcile(f.ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(testImage)}}); err != nil {
+	if _, err := images.Reconcile(f.ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(testImage)}}); err != nil {
 		t.Fatal(err)
 	}
 	if task := f.settle("t1"); task.Status.KnownStatus != apiv1.StatusRunning {
@@ -297,8 +297,8 @@ func TestImageCleanupClearsStaleMarksBeforeItsFirstCycle(t *testing.T) {
 	f.seedImage("app/kept:1", 1000, old, old)
 	f.seedImage("app/gone:1", 1000, old, old)
 	for _, ref := range []string{"app/kept:1", "app/gone:1"} {
-		if _, err := store.Mutate(f.ctx, f.store, ImageObjectName(ref), func(i *apiv1.Image) error {
-			i.Annotations = map[string]string{AnnotationImageRemoving: "2020-01-01T00:00:00Z"}
+		if _, err := store.Mutate(f.ctx, f.store, apiv1.ImageObjectName(ref), func(i *apiv1.Image) error {
+			i.Annotations = map[string]string{apiv1.AnnotationImageRemoving: "2020-01-01T00:00:00Z"}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -309,7 +309,7 @@ func TestImageCleanupClearsStaleMarksBeforeItsFirstCycle(t *testing.T) {
 	if err != nil || res.RequeueAfter != f.c.Interval {
 		t.Fatalf("first reconcile: %v, requeue after %s, want the interval", err, res.RequeueAfter)
 	}
-	if img := f.tracked("app/kept:1"); img == nil || ImageBeingRemoved(img) {
+	if img := f.tracked("app/kept:1"); img == nil || img.BeingRemoved() {
 		t.Fatal("a present image is still marked (or forgotten) after start")
 	}
 	if f.tracked("app/gone:1") != nil {

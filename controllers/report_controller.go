@@ -14,51 +14,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/statechange"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
-
-// Limits ECS puts on the reasons it accepts (the ECS agent truncates to
-// these: agent/api/statechange.go, ecsMaxContainerReasonLength and
-// ecsMaxTaskReasonLength).
-const (
-	maxContainerReasonLength = 255
-	maxTaskReasonLength      = 1024
-)
-
-// ContainerStateReport is one container's state as the control plane is told
-// it (SubmitContainerStateChange, or an entry of SubmitTaskStateChange's
-// containers).
-type ContainerStateReport struct {
-	Cluster       string
-	TaskArn       string
-	ContainerName string
-	RuntimeID     string
-	// Status is RUNNING or STOPPED.
-	Status          apiv1.TaskStatusName
-	ExitCode        *int32
-	Reason          string
-	NetworkBindings []apiv1.PortBinding
-}
-
-// TaskStateReport is one task transition (SubmitTaskStateChange).
-type TaskStateReport struct {
-	Cluster string
-	TaskArn string
-	// Status is RUNNING or STOPPED.
-	Status             apiv1.TaskStatusName
-	Reason             string
-	Containers         []ContainerStateReport
-	PullStartedAt      *time.Time
-	PullStoppedAt      *time.Time
-	ExecutionStoppedAt *time.Time
-}
 
 // StateSubmitter sends state changes to the control plane;
 // internal/controlplane implements it over the ECS API. A nil error means
 // the control plane acknowledged the change.
 type StateSubmitter interface {
-	SubmitTaskState(ctx context.Context, r TaskStateReport) error
-	SubmitContainerState(ctx context.Context, r ContainerStateReport) error
+	SubmitTaskState(ctx context.Context, r statechange.Task) error
+	SubmitContainerState(ctx context.Context, r statechange.Container) error
 }
 
 // ReportReconciler tells the control plane about every transition of the
@@ -187,8 +152,8 @@ func (r *ReportReconciler) RateLimiter() workqueue.TypedRateLimiter[reconcile.Re
 // report is the next change a task owes the control plane: a task change
 // (with the containers it carries) or one container change.
 type report struct {
-	task      *TaskStateReport
-	container *ContainerStateReport
+	task      *statechange.Task
+	container *statechange.Container
 }
 
 func (p *report) send(ctx context.Context, s StateSubmitter) error {
@@ -208,7 +173,7 @@ func (p *report) what() string {
 // acknowledge records the report as accepted. It only ever raises an
 // acknowledged status, so applying it twice is harmless.
 func (p *report) acknowledge(st *apiv1.TaskReportStatus) {
-	ack := func(cr ContainerStateReport) {
+	ack := func(cr statechange.Container) {
 		if rank(st.Containers[cr.ContainerName]) < rank(cr.Status) {
 			if st.Containers == nil {
 				st.Containers = map[string]apiv1.TaskStatusName{}
@@ -261,7 +226,7 @@ func nextReport(t *apiv1.Task) *report {
 	}
 	if stopped && st.ReportedStatus != apiv1.StatusStopped {
 		tr := taskReport(t, apiv1.StatusStopped)
-		tr.Reason = truncate(st.StoppedReason, maxTaskReasonLength)
+		tr.Reason = truncate(st.StoppedReason, statechange.MaxTaskReasonLength)
 		if st.StoppedAt != nil {
 			tr.ExecutionStoppedAt = ptr.To(st.StoppedAt.Time)
 		}
@@ -279,8 +244,8 @@ func containerRan(cs *apiv1.ContainerStatus) bool {
 	return cs.StartedAt != nil || cs.KnownStatus == apiv1.StatusRunning
 }
 
-func taskReport(t *apiv1.Task, status apiv1.TaskStatusName) *TaskStateReport {
-	tr := &TaskStateReport{Cluster: t.Spec.Cluster, TaskArn: t.Spec.Arn, Status: status}
+func taskReport(t *apiv1.Task, status apiv1.TaskStatusName) *statechange.Task {
+	tr := &statechange.Task{Cluster: t.Spec.Cluster, TaskArn: t.Spec.Arn, Status: status}
 	if t.Status.PullStartedAt != nil {
 		tr.PullStartedAt = ptr.To(t.Status.PullStartedAt.Time)
 	}
@@ -290,8 +255,8 @@ func taskReport(t *apiv1.Task, status apiv1.TaskStatusName) *TaskStateReport {
 	return tr
 }
 
-func containerReport(t *apiv1.Task, cs *apiv1.ContainerStatus, status apiv1.TaskStatusName) ContainerStateReport {
-	cr := ContainerStateReport{
+func containerReport(t *apiv1.Task, cs *apiv1.ContainerStatus, status apiv1.TaskStatusName) statechange.Container {
+	cr := statechange.Container{
 		Cluster:       t.Spec.Cluster,
 		TaskArn:       t.Spec.Arn,
 		ContainerName: cs.Name,
@@ -300,7 +265,7 @@ func containerReport(t *apiv1.Task, cs *apiv1.ContainerStatus, status apiv1.Task
 	}
 	if status == apiv1.StatusStopped {
 		cr.ExitCode = cs.ExitCode
-		cr.Reason = truncate(cs.Reason, maxContainerReasonLength)
+		cr.Reason = truncate(cs.Reason, statechange.MaxContainerReasonLength)
 	} else {
 		cr.NetworkBindings = cs.Ports
 	}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/statechange"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -23,10 +24,10 @@ type fakeSubmitter struct {
 	fail  int
 	calls int
 	acked []string
-	tasks []TaskStateReport
+	tasks []statechange.Task
 }
 
-func (s *fakeSubmitter) SubmitTaskState(_ context.Context, r TaskStateReport) error {
+func (s *fakeSubmitter) SubmitTaskState(_ context.Context, r statechange.Task) error {
 	line := "task " + string(r.Status)
 	sep := " "
 	for _, c := range r.Containers {
@@ -36,7 +37,7 @@ func (s *fakeSubmitter) SubmitTaskState(_ context.Context, r TaskStateReport) er
 	return s.submit(line, &r)
 }
 
-func (s *fakeSubmitter) SubmitContainerState(_ context.Context, r ContainerStateReport) error {
+func (s *fakeSubmitter) SubmitContainerState(_ context.Context, r statechange.Container) error {
 	line := fmt.Sprintf("container %s %s", r.ContainerName, r.Status)
 	if r.ExitCode != nil {
 		line += fmt.Sprintf(" %d", *r.ExitCode)
@@ -44,7 +45,7 @@ func (s *fakeSubmitter) SubmitContainerState(_ context.Context, r ContainerState
 	return s.submit(line, nil)
 }
 
-func (s *fakeSubmitter) submit(line string, tr *TaskStateReport) error {
+func (s *fakeSubmitter) submit(line string, tr *statechange.Task) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -131,8 +132,8 @@ func TestReporterSendsEachTransitionOnceInLifecycleOrder(t *testing.T) {
 	}
 	wantLines(t, sub.lines(), "task RUNNING app,side", "container side STOPPED 3", "task STOPPED app")
 	last := sub.tasks[1]
-	if last.Reason != reasonEssentialExited || last.ExecutionStoppedAt == nil {
-		t.Fatalf("STOPPED report %+v: want reason %q and executionStoppedAt", last, reasonEssentialExited)
+	if last.Reason != apiv1.ReasonEssentialContainerExited || last.ExecutionStoppedAt == nil {
+		t.Fatalf("STOPPED report %+v: want reason %q and executionStoppedAt", last, apiv1.ReasonEssentialContainerExited)
 	}
 	if c := last.Containers[0]; c.ExitCode == nil || *c.ExitCode != 0 {
 		t.Fatalf("STOPPED report of app has exit code %v, want 0", c.ExitCode)

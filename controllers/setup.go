@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
@@ -185,7 +184,7 @@ func (s *Set) dockerSource() source.Source {
 				}()
 			default:
 				if ch.Container != nil && ch.Container.TaskARN() != "" {
-					enqueue(q, []string{TaskNameFromARN(ch.Container.TaskARN())})
+					enqueue(q, []string{apiv1.TaskNameFromARN(ch.Container.TaskARN())})
 				}
 			}
 		})
@@ -294,14 +293,4 @@ func (s *Set) tasksWaitingForPorts(ctx context.Context, e store.Event) []string 
 		}
 	}
 	return names
-}
-
-// TaskNameFromARN is the task object's name for a task ARN: the task id,
-// the ARN's last path element (both the old task/<id> and the new
-// task/<cluster>/<id> formats).
-func TaskNameFromARN(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

@@ -32,7 +32,7 @@ type TaskOptions struct {
 	DisablePrivileged bool
 	// LoggingDrivers is ECS_AVAILABLE_LOGGING_DRIVERS.
 	LoggingDrivers []string
-	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (PullDefault, …). With ""
+	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior
 }

@@ -165,8 +165,8 @@ func TestEssentialExitStopsTaskWithExitCode(t *testing.T) {
 		t.Fatalf("side container got signals %v, want [SIGTERM]", got)
 	}
 	task = f.settle("t1")
-	if task.Status.KnownStatus != apiv1.StatusStopped || task.Status.StoppedReason != reasonEssentialExited {
-		t.Fatalf("task %s reason %q, want STOPPED %q", task.Status.KnownStatus, task.Status.StoppedReason, reasonEssentialExited)
+	if task.Status.KnownStatus != apiv1.StatusStopped || task.Status.StoppedReason != apiv1.ReasonEssentialContainerExited {
+		t.Fatalf("task %s reason %q, want STOPPED %q", task.Status.KnownStatus, task.Status.StoppedReason, apiv1.ReasonEssentialContainerExited)
 	}
 	if code := task.Status.ContainerStatusFor("main").ExitCode; code == nil || *code != 3 {
 		t.Fatalf("main exit code %v, want 3", code)
@@ -330,7 +330,7 @@ func TestMissingImageIsPulledThroughImageObject(t *testing.T) {
 		t.Fatalf("task is %s before the pull, want NONE", task.Status.KnownStatus)
 	}
 	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(c.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(c.Image)}}
 
 	f.docker.SetPull(c.Image, errors.New("manifest unknown"))
 	if _, err := images.Reconcile(f.ctx, req); err != nil {
@@ -368,7 +368,7 @@ func TestAnswerForOtherCredentialsDoesNotAnswerALaterRequest(t *testing.T) {
 	mine := ctr("main")
 	mine.Image = other.Image
 	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: apiv1.PullAlways}}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(other.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(other.Image)}}
 
 	start := f.now
 	f.addTask("other", other)
@@ -437,7 +437,7 @@ func TestRequestWithOtherCredentialsDuringAPullGetsItsOwnPull(t *testing.T) {
 	right.RepositoryCredentials = &apiv1.RepositoryCredentials{CredentialsParameter: "right"}
 	docker := &credsDocker{Fake: f.docker}
 	images := &ImageReconciler{Store: f.store, Docker: docker, Now: func() time.Time { return f.now }, Auth: paramAsUser{}, Opts: ImageOptions{PullBehavior: apiv1.PullDefault}}
-	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: ImageObjectName(wrong.Image)}}
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: apiv1.ImageObjectName(wrong.Image)}}
 
 	f.addTask("wrong", wrong)
 	f.settle("wrong")

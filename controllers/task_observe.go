@@ -9,11 +9,10 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
 
-// Reasons the agent gives for a container's stop; ECS's wording where ECS
-// has one.
+// The reason a container gets when it was removed behind the agent's back:
+// the ECS agent's DockerStateError, with this agent's wording after it.
 const (
-	reasonEssentialExited   = "Essential container in task exited"
-	reasonRemovedPrefix     = "DockerStateError: container "
+	reasonRemovedPrefix     = apiv1.DockerStateErrorName + ": container "
 	reasonRemovedBehindBack = reasonRemovedPrefix + "%s was removed outside the agent"
 )
 
@@ -138,7 +137,7 @@ func (t *taskRun) applyExit(cs *apiv1.ContainerStatus, dc *dockerstate.Container
 	}
 	switch {
 	case dc.OOMKilled:
-		cs.Reason = "OutOfMemoryError: Container killed due to memory usage"
+		cs.Reason = apiv1.ReasonOutOfMemory
 	case dc.Error != "":
 		cs.Reason = dc.Error
 	}

@@ -20,7 +20,7 @@ import (
 // the container with the pull's error (and the task, if it is essential:
 // the reason is returned).
 func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (ready bool, stopReason string, err error) {
-	name := ImageObjectName(c.Image)
+	name := apiv1.ImageObjectName(c.Image)
 	var img apiv1.Image
 	err = t.r.Store.Get(ctx, name, &img)
 	tracked := err == nil
@@ -28,7 +28,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		return false, "", fmt.Errorf("get image %s: %w", c.Image, err)
 	}
 	mine := t.pullRequest(c, img.Spec.Request(t.task.Name))
-	if tracked && ImageBeingRemoved(&img) {
+	if tracked && img.BeingRemoved() {
 		// Image cleanup decided to remove it before this task was written:
 		// wait for the removal, then pull it again. The request is what
 		// makes the removal (a delete of the Image) requeue this task.
@@ -116,7 +116,7 @@ func (t *taskRun) recordRequest(ctx context.Context, ref string, img *apiv1.Imag
 	}
 	if !tracked {
 		fresh := apiv1.Image{Spec: apiv1.ImageSpec{Ref: ref, Requests: []apiv1.PullRequest{req}}}
-		fresh.Name = ImageObjectName(ref)
+		fresh.Name = apiv1.ImageObjectName(ref)
 		err := t.r.Store.Create(ctx, &fresh)
 		if err == nil {
 			return nil
@@ -125,7 +125,7 @@ func (t *taskRun) recordRequest(ctx context.Context, ref string, img *apiv1.Imag
 			return fmt.Errorf("request pull of %s: %w", ref, err)
 		}
 	}
-	_, err := store.Mutate(ctx, t.r.Store, ImageObjectName(ref), func(i *apiv1.Image) error {
+	_, err := store.Mutate(ctx, t.r.Store, apiv1.ImageObjectName(ref), func(i *apiv1.Image) error {
 		i.Spec.SetRequest(req)
 		return nil
 	})
@@ -140,7 +140,7 @@ func (t *taskRun) recordRequest(ctx context.Context, ref string, img *apiv1.Imag
 func (t *taskRun) releaseImages(ctx context.Context) error {
 	seen := map[string]bool{}
 	for _, c := range t.task.Spec.Containers {
-		name := ImageObjectName(c.Image)
+		name := apiv1.ImageObjectName(c.Image)
 		if seen[name] {
 			continue
 		}
@@ -217,5 +217,5 @@ func (t *taskRun) dockerVolume(v *apiv1.Volume) (string, *apiv1.DockerVolumeConf
 	if dv != nil && dv.Scope == "shared" {
 		return v.Name, dv
 	}
-	return sanitizeName(fmt.Sprintf("ecs-%s-%s", t.task.Name, v.Name)), dv
+	return apiv1.SanitizeName(fmt.Sprintf("ecs-%s-%s", t.task.Name, v.Name)), dv
 }

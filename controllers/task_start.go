@@ -103,7 +103,7 @@ func (t *taskRun) handleExits(ctx context.Context, after *wakeup) (string, error
 				// It did not exit: it never started, or it was removed.
 				return cs.Reason, nil
 			}
-			return reasonEssentialExited, nil
+			return apiv1.ReasonEssentialContainerExited, nil
 		}
 	}
 	return "", nil
@@ -207,7 +207,7 @@ func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatu
 func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
-		return t.failContainer(c, cs, "CannotCreateContainerError: "+err.Error()), nil
+		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)

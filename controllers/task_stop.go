@@ -61,7 +61,7 @@ func (t *taskRun) syncTerminating(ctx context.Context) (step, error) {
 // kills, then removes) is reported as the removal.
 func (t *taskRun) finalReason() string {
 	reason := t.task.Status.StoppingReason
-	if reason != reasonEssentialExited {
+	if reason != apiv1.ReasonEssentialContainerExited {
 		return reason
 	}
 	for _, c := range t.task.Spec.Containers {

@@ -18,25 +18,6 @@ import (
 // task's credentials never answers a task with other ones, and no task's
 // request overwrites another's.
 
-// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR: when the agent pulls an image
-// that is already on the host (the ECS agent's ImagePullBehaviorType,
-// agent/config/types.go).
-type PullBehavior string
-
-// The ECS_IMAGE_PULL_BEHAVIOR values.
-const (
-	// PullDefault pulls for every task and falls back on the cached copy
-	// when the pull fails.
-	PullDefault PullBehavior = "default"
-	// PullAlways pulls for every task, with its own credentials, and never
-	// falls back on the cached copy.
-	PullAlways PullBehavior = "always"
-	// PullOnce pulls the first time this agent needs the image.
-	PullOnce PullBehavior = "once"
-	// PullPreferCached pulls only an image the host does not have.
-	PullPreferCached PullBehavior = "prefer-cached"
-)
-
 // PullCredentials names (never holds) the credentials a pull uses.
 type PullCredentials struct {
 	// CredentialsParameter is the container's repositoryCredentials

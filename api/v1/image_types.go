@@ -12,6 +12,13 @@ const (
 	ImageFailed  = "Failed"
 )
 
+// AnnotationImageRemoving marks an Image whose removal image cleanup has
+// decided on (the value is when). A starting task that finds the mark waits
+// for the removal and pulls the image again rather than create a container
+// from an image about to vanish; the images reconciler's whole-object
+// updates keep it, as they keep any metadata.
+const AnnotationImageRemoving = "ecs-agent/image-removing"
+
 // +kubebuilder:object:root=true
 
 // Image is one image reference the host needs or has. Its name is derived
@@ -22,6 +29,14 @@ type Image struct {
 
 	Spec   ImageSpec   `json:"spec"`
 	Status ImageStatus `json:"status,omitempty"`
+}
+
+// BeingRemoved reports whether image cleanup is removing the image
+// (AnnotationImageRemoving): a task must not create a container from it, but
+// wait and pull it again.
+func (img *Image) BeingRemoved() bool {
+	_, ok := img.Annotations[AnnotationImageRemoving]
+	return ok
 }
 
 // +kubebuilder:object:root=true

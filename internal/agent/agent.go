@@ -109,11 +109,11 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				CleanupWait:       cfg.TaskCleanupWaitDuration,
 				DisablePrivileged: cfg.DisablePrivileged,
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
-				PullBehavior:      apiv1.PullBehavior(cfg.ImagePullBehavior),
+				PullBehavior:      cfg.ImagePullBehavior,
 			},
 		},
 		Images: &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now, Auth: registryAuth,
-			Opts: controllers.ImageOptions{PullBehavior: apiv1.PullBehavior(cfg.ImagePullBehavior)}},
+			Opts: controllers.ImageOptions{PullBehavior: cfg.ImagePullBehavior}},
 		Ports:       &controllers.PortReconciler{Store: st},
 		TaskWorkers: max(8, 4*runtime.NumCPU()),
 	}

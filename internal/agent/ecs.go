@@ -55,6 +55,10 @@ func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context)
 	}
 }
 
+// The reporter declares what it needs of the control plane; the ECS source
+// provides it without importing the reconcilers.
+var _ controllers.StateSubmitter = (*controlplane.Submitter)(nil)
+
 // ecsSource builds the ECS task source and wires the state reporter into
 // the controllers.
 func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker *dockerstate.Docker, set *controllers.Set, log logr.Logger) *controlplane.Source {

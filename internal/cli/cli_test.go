@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
@@ -31,7 +30,7 @@ const (
 )
 
 // nginxImage is the object name of the web task's image "nginx:1".
-var nginxImage = controllers.ImageObjectName("nginx:1")
+var nginxImage = apiv1.ImageObjectName("nginx:1")
 
 func microAgo(d time.Duration) *metav1.MicroTime {
 	t := metav1.NewMicroTime(time.Now().Add(-d))

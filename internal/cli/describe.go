@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 )
@@ -219,7 +218,7 @@ func taskEvents(ctx context.Context, src source, task *apiv1.Task) ([]apiv1.Even
 	filter := introspection.EventFilter{InvolvedNames: []string{task.Name}}
 	images := map[string]bool{}
 	for _, c := range task.Spec.Containers {
-		name := controllers.ImageObjectName(c.Image)
+		name := apiv1.ImageObjectName(c.Image)
 		if !images[name] {
 			images[name] = true
 			filter.InvolvedNames = append(filter.InvolvedNames, name)

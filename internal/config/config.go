@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
 // Defaults that are ECS facts (the ECS agent README's "Default value on
@@ -52,22 +54,6 @@ const (
 // FallbackDynamicHostPortRange is used when the kernel's ephemeral port
 // range cannot be read: Linux's own default range.
 var FallbackDynamicHostPortRange = PortRange{Start: 32768, End: 60999}
-
-// ImagePullBehavior is ECS_IMAGE_PULL_BEHAVIOR.
-type ImagePullBehavior string
-
-// The ECS agent's image pull behaviours.
-const (
-	// PullDefault pulls, and uses the cached image if the pull fails.
-	PullDefault ImagePullBehavior = "default"
-	// PullAlways pulls, and fails the task if the pull fails.
-	PullAlways ImagePullBehavior = "always"
-	// PullOnce pulls only if no earlier task on this host pulled the image
-	// (or cleanup removed it).
-	PullOnce ImagePullBehavior = "once"
-	// PullPreferCached pulls only if there is no cached image.
-	PullPreferCached ImagePullBehavior = "prefer-cached"
-)
 
 // PortRange is an inclusive range of ports, written "start-end".
 type PortRange struct {
@@ -155,7 +141,7 @@ type Config struct {
 	// added to a bare host), "" for the region's own.
 	BackendHost string
 	// ImagePullBehavior is ECS_IMAGE_PULL_BEHAVIOR.
-	ImagePullBehavior ImagePullBehavior
+	ImagePullBehavior apiv1.PullBehavior
 	// ImagePullTimeout is ECS_IMAGE_PULL_TIMEOUT: a whole pull's limit.
 	ImagePullTimeout time.Duration
 	// ImagePullInactivityTimeout is ECS_IMAGE_PULL_INACTIVITY_TIMEOUT: how

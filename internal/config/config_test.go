@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
 // testLoader reads no host file: the default config file is missing and the
@@ -113,7 +115,7 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		c.ImagePullTimeout != 2*time.Hour || c.IntrospectionPort != 51678 || c.TaskMetadataPort != 51679 ||
 		!reflect.DeepEqual(c.ReservedPorts, []int{22, 2375, 2376, 51678, 51679}) ||
 		c.DynamicHostPortRange != (PortRange{32768, 60999}) || c.DBPath() != "/var/lib/ecs/data/agent.db" ||
-		c.InstanceAttributes == nil || c.ImagePullBehavior != PullDefault {
+		c.InstanceAttributes == nil || c.ImagePullBehavior != apiv1.PullDefault {
 		t.Errorf("typed defaults wrong: %+v", c)
 	}
 }
@@ -156,7 +158,7 @@ func TestEveryVariableKindIsParsed(t *testing.T) {
 		{"ECS_INSTANCE_ATTRIBUTES", `{"stack": "prod"}`, `{"stack":"prod"}`, func(c *Config) bool { return c.InstanceAttributes["stack"] == "prod" }},
 		{"ECS_BACKEND_HOST", "https://ecs.us-west-2.amazonaws.com", "", nil},
 		{"ECS_BACKEND_HOST", "127.0.0.1:8443", "https://127.0.0.1:8443", nil},
-		{"ECS_IMAGE_PULL_BEHAVIOR", "prefer-cached", "", func(c *Config) bool { return c.ImagePullBehavior == PullPreferCached }},
+		{"ECS_IMAGE_PULL_BEHAVIOR", "prefer-cached", "", func(c *Config) bool { return c.ImagePullBehavior == apiv1.PullPreferCached }},
 		{"ECS_IMAGE_PULL_TIMEOUT", "45m", "", func(c *Config) bool { return c.ImagePullTimeout == 45*time.Minute }},
 		{"ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "3m", "", func(c *Config) bool { return c.ImagePullInactivityTimeout == 3*time.Minute }},
 		{"ECS_EXCLUDE_UNTRACKED_IMAGE", "alpine:latest, busybox:1 ,", "alpine:latest,busybox:1", func(c *Config) bool {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
 // Parsers for each kind of value. Their errors say what was expected; the
@@ -175,11 +177,11 @@ func enum(values ...string) func(string) (string, error) {
 	}
 }
 
-var pullBehavior = enum(string(PullDefault), string(PullAlways), string(PullOnce), string(PullPreferCached))
+var pullBehavior = enum(string(apiv1.PullDefault), string(apiv1.PullAlways), string(apiv1.PullOnce), string(apiv1.PullPreferCached))
 
-func parsePullBehavior(s string) (ImagePullBehavior, error) {
+func parsePullBehavior(s string) (apiv1.PullBehavior, error) {
 	v, err := pullBehavior(s)
-	return ImagePullBehavior(v), err
+	return apiv1.PullBehavior(v), err
 }
 
 // parsePath makes a path absolute now, so that it does not change meaning

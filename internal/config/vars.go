@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
 // variable is one configuration variable: its name, its default written as
@@ -93,7 +95,7 @@ var variables = []variable{
 
 	// Later ECS agent variables (its current README).
 	field("ECS_BACKEND_HOST", "", func(c *Config) *string { return &c.BackendHost }, parseBackendHost, str),
-	field("ECS_IMAGE_PULL_BEHAVIOR", string(PullDefault), func(c *Config) *ImagePullBehavior { return &c.ImagePullBehavior }, parsePullBehavior, str[ImagePullBehavior]),
+	field("ECS_IMAGE_PULL_BEHAVIOR", string(apiv1.PullDefault), func(c *Config) *apiv1.PullBehavior { return &c.ImagePullBehavior }, parsePullBehavior, str[apiv1.PullBehavior]),
 	field("ECS_IMAGE_PULL_TIMEOUT", "2h", func(c *Config) *time.Duration { return &c.ImagePullTimeout }, parsePositiveDuration, fmtDuration),
 	field("ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "1m", func(c *Config) *time.Duration { return &c.ImagePullInactivityTimeout }, parsePositiveDuration, fmtDuration),
 	field("ECS_EXCLUDE_UNTRACKED_IMAGE", "", func(c *Config) *[]string { return &c.ExcludeUntrackedImages }, parseCommaList, fmtCommaList),

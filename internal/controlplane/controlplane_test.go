@@ -15,8 +15,8 @@ import (
 	"github.com/go-logr/logr"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/hack/fakeecs"
+	"github.com/ecs-agent/ecs-agent/internal/statechange"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -112,7 +112,7 @@ func (e *env) poller(instance string) *Poller {
 func (e *env) task(arn string) *apiv1.Task {
 	e.t.Helper()
 	var task apiv1.Task
-	if err := e.store.Get(e.ctx, controllers.TaskNameFromARN(arn), &task); err != nil {
+	if err := e.store.Get(e.ctx, apiv1.TaskNameFromARN(arn), &task); err != nil {
 		e.t.Fatalf("task %s: %v", arn, err)
 	}
 	return &task
@@ -339,14 +339,14 @@ func TestSubmitterSendsReportsTheFakeRecords(t *testing.T) {
 	s := &Submitter{Client: e.client, Log: logr.Discard()}
 	code := int32(137)
 	now := time.Now()
-	if err := s.SubmitTaskState(e.ctx, controllers.TaskStateReport{
+	if err := s.SubmitTaskState(e.ctx, statechange.Task{
 		Cluster: "default", TaskArn: arn, Status: apiv1.StatusRunning, PullStartedAt: &now,
-		Containers: []controllers.ContainerStateReport{{ContainerName: "app", RuntimeID: "abc", Status: apiv1.StatusRunning,
+		Containers: []statechange.Container{{ContainerName: "app", RuntimeID: "abc", Status: apiv1.StatusRunning,
 			NetworkBindings: []apiv1.PortBinding{{ContainerPort: 80, HostPort: 32768, Protocol: "tcp"}}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SubmitContainerState(e.ctx, controllers.ContainerStateReport{
+	if err := s.SubmitContainerState(e.ctx, statechange.Container{
 		Cluster: "default", TaskArn: arn, ContainerName: "app", Status: apiv1.StatusStopped, ExitCode: &code, Reason: "killed",
 	}); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"github.com/go-logr/logr"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -249,7 +248,7 @@ func (p *Poller) createTask(ctx context.Context, t types.Task) error {
 		return err
 	}
 	task := &apiv1.Task{Spec: taskSpec(t, def, p.Cluster)}
-	task.Name = controllers.TaskNameFromARN(arn)
+	task.Name = apiv1.TaskNameFromARN(arn)
 	if p.Status() == InstanceDraining && task.Spec.DefinitionError == "" {
 		task.Spec.DefinitionError = ReasonDraining
 	}

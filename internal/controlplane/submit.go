@@ -10,20 +10,20 @@ import (
 	"github.com/go-logr/logr"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/controllers"
+	"github.com/ecs-agent/ecs-agent/internal/statechange"
 )
 
 // Submitter sends the reporter's state changes with SubmitTaskStateChange
-// and SubmitContainerStateChange.
+// and SubmitContainerStateChange; it is the reporter's
+// controllers.StateSubmitter (internal/agent wires the two).
 type Submitter struct {
 	Client *Client
 	Log    logr.Logger
 }
 
-var _ controllers.StateSubmitter = (*Submitter)(nil)
-
-// SubmitTaskState implements controllers.StateSubmitter.
-func (s *Submitter) SubmitTaskState(ctx context.Context, r controllers.TaskStateReport) error {
+// SubmitTaskState sends a task's state change with SubmitTaskStateChange.
+// A nil error means ECS acknowledged it, or refused it for good (settle).
+func (s *Submitter) SubmitTaskState(ctx context.Context, r statechange.Task) error {
 	in := &ecs.SubmitTaskStateChangeInput{
 		Cluster:            aws.String(r.Cluster),
 		Task:               aws.String(r.TaskArn),
@@ -47,8 +47,10 @@ func (s *Submitter) SubmitTaskState(ctx context.Context, r controllers.TaskState
 	return s.settle(err, "task", r.TaskArn, string(r.Status))
 }
 
-// SubmitContainerState implements controllers.StateSubmitter.
-func (s *Submitter) SubmitContainerState(ctx context.Context, r controllers.ContainerStateReport) error {
+// SubmitContainerState sends one container's state change with
+// SubmitContainerStateChange. A nil error means ECS acknowledged it, or
+// refused it for good (settle).
+func (s *Submitter) SubmitContainerState(ctx context.Context, r statechange.Container) error {
 	_, err := s.Client.ECS.SubmitContainerStateChange(ctx, &ecs.SubmitContainerStateChangeInput{
 		Cluster:         aws.String(r.Cluster),
 		Task:            aws.String(r.TaskArn),

@@ -103,7 +103,7 @@ func measureCleanup(b *testing.B, name string, perCycle int, young, real bool) c
 			b.Fatal(err)
 		}
 		img := &apiv1.Image{Spec: apiv1.ImageSpec{Ref: ref}}
-		img.Name = controllers.ImageObjectName(ref)
+		img.Name = apiv1.ImageObjectName(ref)
 		if err := st.Create(ctx, img); err != nil {
 			b.Fatal(err)
 		}
