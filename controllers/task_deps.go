@@ -2,9 +2,9 @@ package controllers
 
 import (
 	"fmt"
-	"strings"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/taskdef"
 )
 
 type depState int
@@ -16,51 +16,14 @@ const (
 )
 
 // startOrder lists container indexes so that every container comes after the
-// containers it depends on (dependsOn and volumesFrom). A cycle is an error
-// naming the containers in it.
+// containers it depends on (dependsOn and volumesFrom), by the rule taskdef
+// validates definitions with. A cycle is an error naming the containers in it.
 func startOrder(spec *apiv1.TaskSpec) ([]int, error) {
-	index := map[string]int{}
-	for i, c := range spec.Containers {
-		index[c.Name] = i
-	}
-	const (
-		unvisited = iota
-		visiting
-		done
-	)
-	state := make([]int, len(spec.Containers))
-	var order []int
-	var path []string
-	var visit func(i int) error
-	visit = func(i int) error {
-		switch state[i] {
-		case done:
-			return nil
-		case visiting:
-			return fmt.Errorf("dependsOn cycle: %s -> %s", strings.Join(path, " -> "), spec.Containers[i].Name)
-		}
-		state[i] = visiting
-		path = append(path, spec.Containers[i].Name)
-		for _, dep := range prerequisites(&spec.Containers[i]) {
-			j, ok := index[dep]
-			if !ok {
-				return fmt.Errorf("container %s depends on unknown container %s", spec.Containers[i].Name, dep)
-			}
-			if err := visit(j); err != nil {
-				return err
-			}
-		}
-		path = path[:len(path)-1]
-		state[i] = done
-		order = append(order, i)
-		return nil
-	}
+	names := make([]string, len(spec.Containers))
 	for i := range spec.Containers {
-		if err := visit(i); err != nil {
-			return nil, err
-		}
+		names[i] = spec.Containers[i].Name
 	}
-	return order, nil
+	return taskdef.StartOrder(names, func(i int) []string { return prerequisites(&spec.Containers[i]) })
 }
 
 // prerequisites are the containers that must exist before c is created.

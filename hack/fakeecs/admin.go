@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecswire"
 )
 
 // State is a snapshot of everything the fake holds, in the wire form of each ECS shape.
@@ -58,7 +60,7 @@ func (f *Fake) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		wire := map[string]any{}
 		for k, v := range map[string]any{"clusters": s.Clusters, "taskDefinitions": s.TaskDefinitions,
 			"containerInstances": s.ContainerInstances, "tasks": s.Tasks} {
-			b, err := marshalWire(v)
+			b, err := ecswire.Marshal(v)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecswire"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the ECS API (the Smithy service shape name).
@@ -136,7 +138,7 @@ type action func(f *Fake, body []byte) (any, error)
 func op[In any](handle func(f *Fake, in *In) (any, error)) action {
 	return func(f *Fake, body []byte) (any, error) {
 		var in In
-		if err := unmarshalWire(body, &in); err != nil {
+		if err := ecswire.Unmarshal(body, &in); err != nil {
 			return nil, &apiError{Status: http.StatusBadRequest, Code: CodeSerialization, Message: err.Error()}
 		}
 		f.mu.Lock()
@@ -181,7 +183,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	b, err := marshalWire(out)
+	b, err := ecswire.Marshal(out)
 	if err != nil {
 		writeError(w, &apiError{Status: http.StatusInternalServerError, Code: CodeServer, Message: err.Error()})
 		return

@@ -2,6 +2,7 @@ package fakeecs_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ecs-agent/ecs-agent/hack/fakeecs"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 func TestErrorsDecodeAsTypedSDKErrors(t *testing.T) {
@@ -89,16 +91,10 @@ func TestServerErrorsForADuration(t *testing.T) {
 	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusInternalServerError {
 		t.Fatalf("status of %v, want 500", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err = c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{}); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing 5 s after a 300 ms fault: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, "DescribeClusters to succeed after a 300 ms fault", 5*time.Second, 50*time.Millisecond, func() (bool, string) {
+		_, err := c.DescribeClusters(ctx(t), &ecs.DescribeClustersInput{})
+		return err == nil, fmt.Sprint(err)
+	})
 }
 
 func TestLatencyDelaysOnlyItsAction(t *testing.T) {

@@ -1,11 +1,14 @@
 package fakeecs
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Server serves a Fake on a TCP address that survives Stop and Restart, so a test can make the
@@ -73,13 +76,14 @@ func (s *Server) Stop() {
 // port is still held by the closing listener.
 func (s *Server) Restart() error {
 	var err error
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if err = s.listen(); err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
+	if wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) {
+			err = s.listen()
+			return err == nil, nil
+		}) != nil {
+		return err
 	}
+	return nil
 }
 
 // Running tells whether the server is listening.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 func TestGetTasksJSONReadsStoppedAgentsStore(t *testing.T) {
@@ -120,13 +122,10 @@ func TestGetReadsTheRunningAgent(t *testing.T) {
 // waitFor waits until the buffer holds s.
 func waitFor(t *testing.T, b *syncBuffer, s string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("output never showed %q:\n%s", s, b.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, fmt.Sprintf("output showing %q", s), 5*time.Second, 10*time.Millisecond, func() (bool, string) {
+		out := b.String()
+		return strings.Contains(out, s), "\n" + out
+	})
 }
 
 func TestGetWatchPrintsChangesAsTheyHappen(t *testing.T) {

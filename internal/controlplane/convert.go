@@ -4,16 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/ecswire"
 	"github.com/ecs-agent/ecs-agent/internal/taskdef"
 )
 
@@ -21,8 +17,8 @@ import (
 //
 // The definition goes through internal/taskdef, the same rules static task
 // files follow, so there is one source of truth for what the agent can run:
-// it is written back as the JSON register-task-definition takes (the SDK's
-// field names are the wire names with a capital first letter) and parsed. A
+// it is written back as the JSON register-task-definition takes (through
+// internal/ecswire, the ECS wire codec) and parsed. A
 // definition the agent cannot run becomes Spec.DefinitionError: the task is
 // reported STOPPED with it, and nothing crashes.
 func taskSpec(task types.Task, def *types.TaskDefinition, cluster string) apiv1.TaskSpec {
@@ -119,8 +115,10 @@ func setEnv(c *apiv1.ContainerSpec, name, value string) {
 }
 
 // registerJSON writes the definition as register-task-definition JSON.
+// Members holding an empty string, list or map are left out as if unset, so
+// that taskdef judges only the fields the definition gives a value.
 func registerJSON(def *types.TaskDefinition) ([]byte, error) {
-	v, err := wireValue(reflect.ValueOf(def).Elem())
+	v, err := ecswire.Encoder{OmitEmpty: true}.Encode(def)
 	if err != nil {
 		return nil, err
 	}
@@ -134,81 +132,4 @@ func registerJSON(def *types.TaskDefinition) ([]byte, error) {
 		}
 	}
 	return json.Marshal(m)
-}
-
-// wireValue converts an SDK value to what its JSON 1.1 wire form decodes
-// to: exported struct fields under their wire names, nil pointers and empty
-// collections left out, enums as their strings.
-func wireValue(v reflect.Value) (any, error) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return nil, nil
-		}
-		return wireValue(v.Elem())
-	case reflect.Struct:
-		if t, ok := v.Interface().(time.Time); ok {
-			return t.Format(time.RFC3339Nano), nil
-		}
-		out := map[string]any{}
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			fv, err := wireValue(v.Field(i))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.Name, err)
-			}
-			if fv != nil {
-				out[wireName(f.Name)] = fv
-			}
-		}
-		return out, nil
-	case reflect.Slice:
-		if v.Len() == 0 {
-			return nil, nil
-		}
-		out := make([]any, 0, v.Len())
-		for i := range v.Len() {
-			ev, err := wireValue(v.Index(i))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ev)
-		}
-		return out, nil
-	case reflect.Map:
-		if v.Len() == 0 {
-			return nil, nil
-		}
-		out := map[string]any{}
-		for _, k := range v.MapKeys() {
-			ev, err := wireValue(v.MapIndex(k))
-			if err != nil {
-				return nil, err
-			}
-			out[k.String()] = ev
-		}
-		return out, nil
-	case reflect.String:
-		if v.Len() == 0 {
-			return nil, nil
-		}
-		return v.String(), nil
-	case reflect.Bool:
-		return v.Bool(), nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int(), nil
-	case reflect.Float32, reflect.Float64:
-		return v.Float(), nil
-	}
-	return nil, fmt.Errorf("unsupported SDK value of kind %s", v.Kind())
-}
-
-// wireName is the JSON name of an SDK field: "ContainerDefinitions" is
-// "containerDefinitions", "DnsServers" "dnsServers".
-func wireName(field string) string {
-	r, n := utf8.DecodeRuneInString(field)
-	return string(unicode.ToLower(r)) + strings.Clone(field[n:])
 }

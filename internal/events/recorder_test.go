@@ -12,6 +12,7 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 func openStore(t *testing.T, path string) *store.Bolt {
@@ -56,27 +57,22 @@ func stopRecorder(t *testing.T, r *Recorder, cancel context.CancelFunc, done cha
 // eventsOf waits until the object's stored events satisfy ok, and returns them.
 func eventsOf(t *testing.T, s store.Store, name string, ok func([]apiv1.Event) bool) []apiv1.Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var mine []apiv1.Event
+	testwait.For(t, "the events of "+name, 5*time.Second, 5*time.Millisecond, func() (bool, string) {
 		var list apiv1.EventList
 		if err := s.List(context.Background(), &list); err != nil {
 			t.Fatal(err)
 		}
-		var mine []apiv1.Event
+		mine = nil
 		for _, ev := range list.Items {
 			if ev.InvolvedName == name {
 				mine = append(mine, ev)
 			}
 		}
 		Sort(mine)
-		if ok(mine) {
-			return mine
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("events of %s never matched; last seen: %+v", name, mine)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ok(mine), fmt.Sprintf("%+v", mine)
+	})
+	return mine
 }
 
 func lenIs(n int) func([]apiv1.Event) bool {

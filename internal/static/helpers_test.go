@@ -12,6 +12,7 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 const (
@@ -73,13 +74,7 @@ func (r *running) waitScans(t *testing.T, n int64) {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %s waiting for %s", deadline, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.For(t, what, deadline, 5*time.Millisecond, func() (bool, string) { return cond(), "" })
 }
 
 func listTasks(t *testing.T, st store.Store) []apiv1.Task {

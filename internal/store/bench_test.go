@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/store/storetest"
 )
 
 // benchModes are the write paths compared: one fsync per write (solo),
@@ -37,14 +38,14 @@ func BenchmarkConcurrentUpdates(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			s := openBench(b, mode.name, mode.delay)
 			for i := range writers {
-				mustCreate(b, s, newTask("t"+strconv.Itoa(i)))
+				storetest.MustCreate(b, s, storetest.NewTask("t"+strconv.Itoa(i)))
 			}
 			var next atomic.Int64
 			b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ResetTimer()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
-				task := newTask("t" + strconv.FormatInt(next.Add(1)-1, 10))
+				task := storetest.NewTask("t" + strconv.FormatInt(next.Add(1)-1, 10))
 				if err := s.Get(context.Background(), task.Name, task); err != nil {
 					b.Error(err)
 					return
@@ -68,8 +69,8 @@ func BenchmarkSerialUpdates(b *testing.B) {
 	for _, mode := range benchModes {
 		b.Run(mode.name, func(b *testing.B) {
 			s := openBench(b, mode.name, mode.delay)
-			task := newTask("t")
-			mustCreate(b, s, task)
+			task := storetest.NewTask("t")
+			storetest.MustCreate(b, s, task)
 			b.ResetTimer()
 			for n := 0; n < b.N; n++ {
 				task.Status.StoppedReason = strconv.Itoa(n)

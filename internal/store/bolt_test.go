@@ -6,13 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/internal/store"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/store/storetest"
 )
 
 func openTemp(t testing.TB) (*store.Bolt, string) {
@@ -26,201 +30,17 @@ func openTemp(t testing.TB) (*store.Bolt, string) {
 	return s, path
 }
 
-func newTask(name string) *apiv1.Task {
-	return &apiv1.Task{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       apiv1.TaskSpec{Arn: "arn:aws:ecs:local:000000000000:task/default/" + name, Family: "web", Revision: 1},
-	}
-}
-
-func mustCreate(t testing.TB, s store.Store, obj store.Object) {
-	t.Helper()
-	if err := s.Create(context.Background(), obj); err != nil {
-		t.Fatalf("create %s: %v", obj.GetName(), err)
-	}
-}
-
-func TestCreateGetListDeleteRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	for _, n := range []string{"c", "a", "b"} {
-		mustCreate(t, s, newTask(n))
-	}
-
-	var got apiv1.Task
-	got.Status.StoppedReason = "stale value from an earlier read"
-	if err := s.Get(ctx, "a", &got); err != nil {
-		t.Fatalf("get: %v", err)
-	}
-	if got.APIVersion != "agent.ecs.local/v1" || got.Kind != "Task" {
-		t.Errorf("TypeMeta = %q %q, want agent.ecs.local/v1 Task", got.APIVersion, got.Kind)
-	}
-	if got.UID == "" || got.ResourceVersion == "" || got.CreationTimestamp.IsZero() {
-		t.Errorf("store-owned metadata not set: uid %q rv %q created %v", got.UID, got.ResourceVersion, got.CreationTimestamp)
-	}
-	if got.Spec.Family != "web" || got.Status.StoppedReason != "" {
-		t.Errorf("Get did not replace obj's contents: %+v", got)
-	}
-
-	var list apiv1.TaskList
-	if err := s.List(ctx, &list); err != nil {
-		t.Fatalf("list: %v", err)
-	}
-	var names []string
-	for _, it := range list.Items {
-		names = append(names, it.Name)
-		if it.Kind != "Task" || it.APIVersion != "agent.ecs.local/v1" {
-			t.Errorf("item %s TypeMeta = %q %q", it.Name, it.APIVersion, it.Kind)
-		}
-	}
-	if want := []string{"a", "b", "c"}; !equalStrings(names, want) {
-		t.Errorf("list names = %v, want %v", names, want)
-	}
-	if list.Kind != "TaskList" || list.ResourceVersion == "" {
-		t.Errorf("list TypeMeta/ListMeta = %q rv %q", list.Kind, list.ResourceVersion)
-	}
-
-	if err := s.Delete(ctx, &got); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
-	if err := s.Get(ctx, "a", &got); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("get after delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Delete(ctx, newTask("a")); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("second delete: %v, want ErrNotFound", err)
-	}
-}
-
-func TestListOfEmptyKindIsEmpty(t *testing.T) {
-	s, _ := openTemp(t)
-	list := apiv1.ImageList{Items: []apiv1.Image{{}}}
-	if err := s.List(context.Background(), &list); err != nil {
-		t.Fatalf("list: %v", err)
-	}
-	if len(list.Items) != 0 {
-		t.Errorf("items = %v, want none", list.Items)
-	}
-}
-
-func TestCreateRefusesTakenNameAndLeavesObjAlone(t *testing.T) {
-	s, _ := openTemp(t)
-	mustCreate(t, s, newTask("a"))
-	dup := newTask("a")
-	err := s.Create(context.Background(), dup)
-	if !errors.Is(err, store.ErrAlreadyExists) {
-		t.Fatalf("create taken name: %v, want ErrAlreadyExists", err)
-	}
-	if dup.UID != "" || dup.ResourceVersion != "" {
-		t.Errorf("failed create changed obj: uid %q rv %q", dup.UID, dup.ResourceVersion)
-	}
-}
-
-func TestStaleResourceVersionConflicts(t *testing.T) {
-	ctx := context.Background()
-	for _, op := range []string{"Update", "Delete"} {
-		t.Run(op, func(t *testing.T) {
-			s, _ := openTemp(t)
-			stale := newTask("a")
-			mustCreate(t, s, stale)
-			fresh := stale.DeepCopy()
-			fresh.Status.StoppedReason = "changed by someone else"
-			if err := s.Update(ctx, fresh); err != nil {
-				t.Fatalf("first update: %v", err)
-			}
-			stale.Status.StoppedReason = "mine"
-			var err error
-			if op == "Update" {
-				err = s.Update(ctx, stale)
-			} else {
-				err = s.Delete(ctx, stale)
-			}
-			if !errors.Is(err, store.ErrConflict) {
-				t.Fatalf("%s with stale resourceVersion: %v, want ErrConflict", op, err)
-			}
-			var got apiv1.Task
-			if err := s.Get(ctx, "a", &got); err != nil || got.Status.StoppedReason != "changed by someone else" {
-				t.Errorf("after conflict: err %v, stored reason %q", err, got.Status.StoppedReason)
-			}
+// TestBoltKeepsTheStoreContract runs the contract on each of bbolt's write
+// paths.
+func TestBoltKeepsTheStoreContract(t *testing.T) {
+	for _, mode := range []string{"hybrid", "solo", "batch"} {
+		t.Run(mode, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s, _ := openTemp(t)
+				store.SetWriteMode(s, mode)
+				return s
+			})
 		})
-	}
-}
-
-func TestUpdateOfMissingObjectIsNotFound(t *testing.T) {
-	s, _ := openTemp(t)
-	if err := s.Update(context.Background(), newTask("ghost")); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("update missing: %v, want ErrNotFound", err)
-	}
-}
-
-func TestUpdateSetsNewResourceVersionAndKeepsIdentity(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	obj := newTask("a")
-	mustCreate(t, s, obj)
-	uid, rv := obj.UID, obj.ResourceVersion
-
-	// An update without a resource version is unconditional, and a caller
-	// cannot change the UID.
-	blind := newTask("a")
-	blind.UID = "forged"
-	blind.Status.StoppedReason = "blind write"
-	if err := s.Update(ctx, blind); err != nil {
-		t.Fatalf("unconditional update: %v", err)
-	}
-	if blind.ResourceVersion == rv || blind.ResourceVersion == "" {
-		t.Errorf("resourceVersion after update = %q (was %q)", blind.ResourceVersion, rv)
-	}
-	var got apiv1.Task
-	if err := s.Get(ctx, "a", &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.UID != uid || got.ResourceVersion != blind.ResourceVersion || got.Status.StoppedReason != "blind write" {
-		t.Errorf("stored uid %q rv %q reason %q; want uid %q rv %q", got.UID, got.ResourceVersion, got.Status.StoppedReason, uid, blind.ResourceVersion)
-	}
-}
-
-func TestUnchangedUpdateWritesNothing(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	events := make(chan store.Event, 10)
-	defer s.Watch("", func(e store.Event) { events <- e })()
-
-	obj := newTask("a")
-	mustCreate(t, s, obj)
-	mustCreate(t, s, newTask("b"))
-	<-events
-	<-events
-	rv := obj.ResourceVersion
-
-	var got apiv1.Task
-	if err := s.Get(ctx, "a", &got); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Update(ctx, &got); err != nil {
-		t.Fatalf("unchanged update: %v", err)
-	}
-	if err := s.Update(ctx, obj); err != nil { // from Create: TypeMeta and all
-		t.Fatalf("unchanged update of created obj: %v", err)
-	}
-	if got.ResourceVersion != rv || obj.ResourceVersion != rv {
-		t.Errorf("resourceVersion moved to %q / %q, want %q", got.ResourceVersion, obj.ResourceVersion, rv)
-	}
-	// Events come in commit order, so if the unchanged updates had written,
-	// their events would come before this one.
-	b := newTask("b")
-	if err := s.Get(ctx, "b", b); err != nil {
-		t.Fatal(err)
-	}
-	b.Status.StoppedReason = "changed"
-	if err := s.Update(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if e := <-events; e.Name != "b" || e.Type != store.Modified {
-		t.Errorf("next event = %s %s, want MODIFIED b", e.Type, e.Name)
-	}
-	var again apiv1.Task
-	if err := s.Get(ctx, "a", &again); err != nil || again.ResourceVersion != rv {
-		t.Errorf("stored resourceVersion = %q (err %v), want %q", again.ResourceVersion, err, rv)
 	}
 }
 
@@ -233,12 +53,12 @@ func TestReopenAfterCloseKeepsEverything(t *testing.T) {
 	}
 	var last string
 	for i := range 20 {
-		obj := newTask("t" + strconv.Itoa(i))
-		mustCreate(t, s, obj)
+		obj := storetest.NewTask("t" + strconv.Itoa(i))
+		storetest.MustCreate(t, s, obj)
 		last = obj.ResourceVersion
 	}
 	img := &apiv1.Image{ObjectMeta: metav1.ObjectMeta{Name: "busybox"}, Spec: apiv1.ImageSpec{Ref: "busybox:latest"}}
-	mustCreate(t, s, img)
+	storetest.MustCreate(t, s, img)
 	if err := s.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
@@ -256,35 +76,13 @@ func TestReopenAfterCloseKeepsEverything(t *testing.T) {
 	if err := s.Get(ctx, "busybox", &gotImg); err != nil || gotImg.Spec.Ref != "busybox:latest" || gotImg.UID != img.UID {
 		t.Errorf("image after reopen: %+v (err %v)", gotImg, err)
 	}
-	next := newTask("after")
-	mustCreate(t, s, next)
-	if a, b := atoi(t, next.ResourceVersion), atoi(t, last); a <= b+1 {
-		t.Errorf("resourceVersion after reopen = %d, want > %d (counter must survive)", a, b+1)
+	next := storetest.NewTask("after")
+	storetest.MustCreate(t, s, next)
+	a, errA := strconv.Atoi(next.ResourceVersion)
+	b, errB := strconv.Atoi(last)
+	if errA != nil || errB != nil || a <= b+1 {
+		t.Errorf("resourceVersion after reopen = %q, want a number > %q + 1 (counter must survive)", next.ResourceVersion, last)
 	}
-}
-
-func TestCloseIsIdempotentAndLaterCallsFail(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Errorf("second close: %v", err)
-	}
-	var list apiv1.TaskList
-	for name, err := range map[string]error{
-		"Get":    s.Get(ctx, "a", &apiv1.Task{}),
-		"List":   s.List(ctx, &list),
-		"Create": s.Create(ctx, newTask("a")),
-		"Update": s.Update(ctx, newTask("a")),
-		"Delete": s.Delete(ctx, newTask("a")),
-	} {
-		if !errors.Is(err, store.ErrClosed) {
-			t.Errorf("%s after close: %v, want ErrClosed", name, err)
-		}
-	}
-	s.Watch("", func(store.Event) {})() // a no-op, not a panic
 }
 
 func TestOpenWhileHeldFailsWithErrLocked(t *testing.T) {
@@ -312,7 +110,7 @@ func TestOpenWhileHeldFailsWithErrLocked(t *testing.T) {
 func TestReadOnlyOpenReadsAndRefusesWrites(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTemp(t)
-	mustCreate(t, s, newTask("a"))
+	storetest.MustCreate(t, s, storetest.NewTask("a"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +122,7 @@ func TestReadOnlyOpenReadsAndRefusesWrites(t *testing.T) {
 	if err := ro.Get(ctx, "a", &apiv1.Task{}); err != nil {
 		t.Errorf("read-only get: %v", err)
 	}
-	if err := ro.Create(ctx, newTask("b")); !errors.Is(err, store.ErrReadOnly) {
+	if err := ro.Create(ctx, storetest.NewTask("b")); !errors.Is(err, store.ErrReadOnly) {
 		t.Errorf("read-only create: %v, want ErrReadOnly", err)
 	}
 }
@@ -369,23 +167,48 @@ func TestKindOfIsTheTypeNameWithoutList(t *testing.T) {
 	}
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+// A write that bbolt refuses (a key over its 32KiB limit) fails its own
+// batch: bbolt rolls the batch back and runs the others again. They must
+// still commit once each, with one event each and no gap in versions.
+func TestBatchRerunAfterAFailedWriteCommitsOthersOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	store.SetWriteMode(s, "batch")
+	store.SetBatchDelay(s, 100*time.Millisecond) // so that all land in one batch
+	var events []store.Event
+	defer s.Watch("", func(e store.Event) { events = append(events, e) })()
+
+	const good = 10
+	var wg sync.WaitGroup
+	errs := make([]error, good+1)
+	for i := range good + 1 {
+		wg.Go(func() {
+			name := "ok" + strconv.Itoa(i)
+			if i == good {
+				name = strings.Repeat("x", 40000)
+			}
+			errs[i] = s.Create(ctx, storetest.NewTask(name))
+		})
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	wg.Wait()
+	for i, err := range errs[:good] {
+		if err != nil {
+			t.Errorf("create ok%d: %v", i, err)
 		}
 	}
-	return true
-}
-
-func atoi(t testing.TB, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("resourceVersion %q: %v", s, err)
+	if errs[good] == nil {
+		t.Errorf("create with a 40000-byte name succeeded")
 	}
-	return n
+	var list apiv1.TaskList
+	if err := s.List(ctx, &list); err != nil || len(list.Items) != good {
+		t.Fatalf("list: %d items (err %v), want %d", len(list.Items), err, good)
+	}
+	if len(events) != good {
+		t.Fatalf("%d events, want %d", len(events), good)
+	}
+	for i, e := range events {
+		if want := strconv.Itoa(i + 1); e.Object.GetResourceVersion() != want {
+			t.Errorf("event %d (%s) has resourceVersion %s, want %s", i, e.Name, e.Object.GetResourceVersion(), want)
+		}
+	}
 }

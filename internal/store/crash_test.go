@@ -16,6 +16,7 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/store/storetest"
 )
 
 // crashDBEnv carries the store path to the child that gets killed.
@@ -128,7 +129,7 @@ func TestCrashChild(t *testing.T) {
 	for w := range 4 {
 		go func() {
 			for i := 0; ; i++ {
-				task := newTask(fmt.Sprintf("r%s-w%d-%d", os.Getenv("STORE_CRASH_ROUND"), w, i))
+				task := storetest.NewTask(fmt.Sprintf("r%s-w%d-%d", os.Getenv("STORE_CRASH_ROUND"), w, i))
 				if err := s.Create(ctx, task); err != nil {
 					fmt.Fprintln(os.Stderr, "create:", err)
 					os.Exit(3)

@@ -7,17 +7,18 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/store/storetest"
 )
 
 func TestMutateRetriesAfterAConflictingWrite(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
-	mustCreate(t, s, newTask("a"))
+	storetest.MustCreate(t, s, storetest.NewTask("a"))
 	calls := 0
 	got, err := store.Mutate(ctx, s, "a", func(task *apiv1.Task) error {
 		calls++
 		if calls == 1 { // someone else writes between our read and update
-			other := newTask("a")
+			other := storetest.NewTask("a")
 			other.Spec.Family = "theirs"
 			if err := s.Update(ctx, other); err != nil {
 				t.Fatalf("interfering update: %v", err)
@@ -36,7 +37,7 @@ func TestMutateRetriesAfterAConflictingWrite(t *testing.T) {
 
 func TestMutateGivesUpAfterBoundedConflicts(t *testing.T) {
 	s, _ := openTemp(t)
-	mustCreate(t, s, newTask("a"))
+	storetest.MustCreate(t, s, storetest.NewTask("a"))
 	f := store.NewFaulty(s)
 	f.FailNext("Update", -1, store.ErrConflict)
 	_, err := store.Mutate(context.Background(), f, "a", func(*apiv1.Task) error { return nil })
@@ -61,38 +62,10 @@ func TestMutateStopsOnErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := openTemp(t)
-			mustCreate(t, s, newTask("a"))
+			storetest.MustCreate(t, s, storetest.NewTask("a"))
 			if _, err := store.Mutate(context.Background(), s, tc.obj, tc.fn); !errors.Is(err, tc.want) {
 				t.Errorf("mutate: %v, want %v", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestFaultyFailsTheNextNCallsOfAnOp(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openTemp(t)
-	mustCreate(t, s, newTask("a"))
-	f := store.NewFaulty(s)
-	diskFull := errors.New("disk full")
-	f.FailNext("Update", 2, diskFull)
-
-	var task apiv1.Task
-	if err := f.Get(ctx, "a", &task); err != nil {
-		t.Fatalf("get is not failing: %v", err)
-	}
-	task.Status.StoppedReason = "x"
-	for i := range 2 {
-		if err := f.Update(ctx, &task); !errors.Is(err, diskFull) {
-			t.Fatalf("update %d: %v, want disk full", i, err)
-		}
-	}
-	if err := f.Update(ctx, &task); err != nil {
-		t.Fatalf("third update: %v", err)
-	}
-	f.FailNext("Get", -1, diskFull)
-	f.Reset()
-	if err := f.Get(ctx, "a", &task); err != nil || task.Status.StoppedReason != "x" {
-		t.Errorf("get after reset: %v, reason %q", err, task.Status.StoppedReason)
 	}
 }

@@ -1,6 +1,7 @@
 package taskdef
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -306,41 +307,39 @@ func (c *checker) checkTimeouts(p string, cd *containerDefinition) {
 	}
 }
 
-// checkCycles reports a dependsOn cycle once, at the first container on it:
-// no start order exists for such a task.
+// checkCycles reports a dependency cycle once, at the first container on it:
+// no start order exists for such a task. A container needs its dependsOn and
+// volumesFrom containers first; names no container has, and a container
+// naming itself, are reported by the checks of those fields.
 func (c *checker) checkCycles() {
 	cds := c.td.ContainerDefinitions
-	state := make([]int, len(cds)) // 0 unvisited, 1 on the stack, 2 done
-	var stack []int
-	var visit func(i int) bool
-	visit = func(i int) bool {
-		state[i] = 1
-		stack = append(stack, i)
-		for _, d := range cds[i].DependsOn {
-			j := c.container(d.ContainerName)
-			if j < 0 || j == i {
-				continue
-			}
-			if state[j] == 1 {
-				names := []string{}
-				for _, k := range stack[slices.Index(stack, j):] {
-					names = append(names, cds[k].Name)
-				}
-				names = append(names, cds[j].Name)
-				c.ps.add(field(index("containerDefinitions", j), "dependsOn"), "", "dependency cycle: %s", strings.Join(names, " → "))
-				return true
-			}
-			if state[j] == 0 && visit(j) {
-				return true
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[i] = 2
-		return false
-	}
+	names := make([]string, len(cds))
 	for i := range cds {
-		if state[i] == 0 && visit(i) {
-			return
+		names[i] = cds[i].Name
+	}
+	_, err := StartOrder(names, func(i int) []string {
+		var needs []string
+		need := func(name string) {
+			if j := c.container(name); j >= 0 && j != i {
+				needs = append(needs, name)
+			}
 		}
+		for _, d := range cds[i].DependsOn {
+			need(d.ContainerName)
+		}
+		for _, v := range cds[i].VolumesFrom {
+			need(v.SourceContainer)
+		}
+		return needs
+	})
+	var ce *CycleError
+	if errors.As(err, &ce) {
+		f := "volumesFrom"
+		for _, d := range cds[ce.First].DependsOn {
+			if d.ContainerName == ce.Names[1] {
+				f = "dependsOn"
+			}
+		}
+		c.ps.add(field(index("containerDefinitions", ce.First), f), "", "%s", ce.Error())
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -101,7 +102,7 @@ func agentStart(b *testing.B, a *h.Agent, n int) time.Duration {
 	for i, d := range defs {
 		a.WriteTask(fmt.Sprintf("bench-%02d.json", i), d)
 	}
-	h.Poll(b, fmt.Sprintf("%d tasks RUNNING in /v1/tasks", n), time.Duration(10+n)*5*time.Second, pollEvery, func() (bool, string) {
+	testwait.For(b, fmt.Sprintf("%d tasks RUNNING in /v1/tasks", n), time.Duration(10+n)*5*time.Second, pollEvery, func() (bool, string) {
 		v1, err := a.V1Tasks()
 		if err != nil {
 			return false, err.Error()

@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/ecs-agent/ecs-agent/hack/fakeecs"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -263,7 +264,7 @@ func watchRunning(a *h.Agent, srv *fakeecs.Server, key func(h.IntrospectionTask)
 // reports, reported RUNNING), failing the benchmark after a deadline.
 func (w *runningWatch) wait(b *testing.B, issued map[string]time.Time, reports bool) {
 	b.Helper()
-	h.Poll(b, "every task RUNNING (and reported)", 3*time.Minute, pollEvery, func() (bool, string) {
+	testwait.For(b, "every task RUNNING (and reported)", 3*time.Minute, pollEvery, func() (bool, string) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		missing := 0

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -125,7 +126,7 @@ func agentPull(b *testing.B, a *h.Agent, ref string, round int) (pull, running t
 	b.StartTimer()
 	start := time.Now()
 	a.WriteTask(file, def)
-	h.Poll(b, "task "+family+" RUNNING in /v1/tasks", 2*time.Minute, pollEvery, func() (bool, string) {
+	testwait.For(b, "task "+family+" RUNNING in /v1/tasks", 2*time.Minute, pollEvery, func() (bool, string) {
 		v1, err := a.V1Tasks()
 		if err != nil {
 			return false, err.Error()

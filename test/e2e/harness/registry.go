@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // The local test registry's credentials and state directory, as
@@ -87,17 +89,18 @@ func forwardECR(registry string) error {
 	// The resolver re-reads /etc/hosts every few seconds; the entry may be
 	// minutes old or just written.
 	var ip net.IP
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		addrs, err := net.DefaultResolver.LookupIP(context.Background(), "ip4", ECRHost)
-		if err == nil && len(addrs) > 0 && addrs[0].IsLoopback() {
-			ip = addrs[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s does not resolve to a loopback address (%v %v): hack/registry.sh adds it to /etc/hosts when run as root", ECRHost, addrs, err)
-		}
-		time.Sleep(100 * time.Millisecond) // polling the resolver, bounded by deadline
+	var addrs []net.IP
+	var err error
+	if wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 10*time.Second, true,
+		func(ctx context.Context) (bool, error) {
+			addrs, err = net.DefaultResolver.LookupIP(ctx, "ip4", ECRHost)
+			if err == nil && len(addrs) > 0 && addrs[0].IsLoopback() {
+				ip = addrs[0]
+				return true, nil
+			}
+			return false, nil
+		}) != nil {
+		return fmt.Errorf("%s does not resolve to a loopback address (%v %v): hack/registry.sh adds it to /etc/hosts when run as root", ECRHost, addrs, err)
 	}
 	lis, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "80"))
 	if err != nil {

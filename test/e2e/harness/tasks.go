@@ -13,6 +13,7 @@ import (
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 // pollEvery is how often conditions are polled: often enough for
@@ -117,27 +118,11 @@ func (a *Agent) WaitFor(tb testing.TB, what string, timeout time.Duration, cond 
 }
 
 // WaitFor polls cond until it holds, failing tb with cond's last word after
-// timeout.
+// timeout. It is testwait.For at the end-to-end tests' interval; benchmarks
+// call testwait.For with a shorter one, for the resolution of what they time.
 func WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
 	tb.Helper()
-	Poll(tb, what, timeout, pollEvery, cond)
-}
-
-// Poll is WaitFor polling every interval: benchmarks poll more often, for
-// the resolution of what they time.
-func Poll(tb testing.TB, what string, timeout, every time.Duration, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, state)
-		}
-		time.Sleep(every)
-	}
+	testwait.For(tb, what, timeout, pollEvery, cond)
 }
 
 // WaitHTTP waits until the host port on 127.0.0.1 answers the test app's
