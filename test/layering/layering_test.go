@@ -58,11 +58,12 @@ var rules = []rule{
 	},
 	{
 		// STYLE habit 3: the ECS source and the state submitter are the
-		// only callers of the ECS API (hack/fakeecs and test/ play ECS).
+		// only callers of the ECS API (hack/fakeecs and test/ play ECS);
+		// internal/ecswire is the wire codec of the ECS client's types.
 		name:     "only internal/controlplane imports the ECS client",
 		imported: "github.com/aws/aws-sdk-go-v2/service/ecs",
 		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
-		allowed:  []string{"internal/controlplane"},
+		allowed:  []string{"internal/controlplane", "internal/ecswire"},
 	},
 	{
 		// The objects are the bottom layer: everything may import them,

@@ -1,7 +1,7 @@
 // Package storetest is the contract every store.Store keeps, as one test
 // body that each implementation runs against itself (as Nomad's state tests
 // run one body against each backend): get, list, create, update and delete
-// with resource versions, the typed errors, unchanged writes skipped, watch
+// with resource versions, status-only updates, the typed errors, unchanged writes skipped, watch
 // order and kinds, and a closed store.
 //
 // An implementation's own file tests only what is its own: for the bbolt
@@ -38,6 +38,9 @@ var contract = []struct {
 	{"UpdateOfMissingObjectIsNotFound", updateOfMissingObject},
 	{"UpdateSetsNewResourceVersionAndKeepsIdentity", updateSetsNewResourceVersion},
 	{"UnchangedUpdateWritesNothing", unchangedUpdateWritesNothing},
+	{"UpdateStatusKeepsASpecWrittenMeanwhile", updateStatusKeepsSpecWrittenMeanwhile},
+	{"UnchangedUpdateStatusWritesNothing", unchangedUpdateStatusWritesNothing},
+	{"UpdateStatusOfMissingOrStatuslessObjectFails", updateStatusOfMissingOrStatuslessObject},
 	{"WatchDeliversEveryCommitInOrderUnderConcurrentWriters", watchInCommitOrder},
 	{"WatchFiltersByKindAndStopsOnCancel", watchFiltersByKind},
 	{"WatcherMayCancelItselfWhileBeingCalled", watcherCancelsItself},

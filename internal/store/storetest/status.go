@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -12,10 +12,9 @@ import (
 
 // The status writer never conflicts with a spec writer, and neither loses
 // the other's change.
-func TestUpdateStatusKeepsASpecWrittenMeanwhile(t *testing.T) {
+func updateStatusKeepsSpecWrittenMeanwhile(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	mustCreate(t, s, newTask("a"))
+	MustCreate(t, s, NewTask("a"))
 
 	var reconciler apiv1.Task
 	if err := s.Get(ctx, "a", &reconciler); err != nil {
@@ -50,12 +49,11 @@ func TestUpdateStatusKeepsASpecWrittenMeanwhile(t *testing.T) {
 	}
 }
 
-func TestUpdateStatusUnchangedWritesNothing(t *testing.T) {
+func unchangedUpdateStatusWritesNothing(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	task := newTask("a")
+	task := NewTask("a")
 	task.Status.KnownStatus = apiv1.StatusPulled
-	mustCreate(t, s, task)
+	MustCreate(t, s, task)
 	events := make(chan string, 8)
 	cancel := s.Watch("Task", func(e store.Event) { events <- e.Object.GetResourceVersion() })
 	defer cancel()
@@ -83,15 +81,14 @@ func TestUpdateStatusUnchangedWritesNothing(t *testing.T) {
 	}
 }
 
-func TestUpdateStatusOfMissingOrStatuslessObject(t *testing.T) {
+func updateStatusOfMissingOrStatuslessObject(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	if err := s.UpdateStatus(ctx, newTask("gone")); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdateStatus(ctx, NewTask("gone")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UpdateStatus of a missing task: %v, want ErrNotFound", err)
 	}
 	ev := &apiv1.Event{}
 	ev.Name = "e"
-	mustCreate(t, s, ev)
+	MustCreate(t, s, ev)
 	if err := s.UpdateStatus(ctx, ev); err == nil {
 		t.Error("UpdateStatus of an Event (no status) succeeded")
 	}
