@@ -8,7 +8,7 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// CreateContainer implements Client. The new container is inspected into the
+// CreateContainer creates a container. The new container is inspected into the
 // cache before CreateContainer returns; if that inspect fails, a placeholder
 // built from cfg stands in until the create event or the next relist brings
 // the real state. Either way the caller gets the id, because a caller that
@@ -43,7 +43,7 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 	return c.clone(), nil
 }
 
-// StartContainer implements Client. The cache learns of the start from the
+// StartContainer starts a created container. The cache learns of the start from the
 // event; callers wanting the new state at once call InspectContainer.
 func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	ctx, cancel := d.slowCallCtx(ctx)
@@ -54,7 +54,7 @@ func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	return nil
 }
 
-// SignalContainer implements Client.
+// SignalContainer sends a signal ("SIGTERM", "SIGKILL", …) to a container.
 func (d *Docker) SignalContainer(ctx context.Context, id, signal string) error {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()
@@ -64,7 +64,7 @@ func (d *Docker) SignalContainer(ctx context.Context, id, signal string) error {
 	return nil
 }
 
-// RemoveContainer implements Client. Removal is forced: the agent removes a
+// RemoveContainer removes a container and drops it from the cache. Removal is forced: the agent removes a
 // container only once its task is done with it, and a container that ignored
 // its stop signals must not outlive the task.
 func (d *Docker) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
@@ -84,7 +84,8 @@ func (d *Docker) RemoveContainer(ctx context.Context, id string, removeVolumes b
 	return nil
 }
 
-// InspectContainer implements Client.
+// InspectContainer asks the daemon about a container and refreshes the
+// cache with the answer.
 func (d *Docker) InspectContainer(ctx context.Context, id string) (Container, error) {
 	return d.refresh(ctx, id)
 }
@@ -108,7 +109,7 @@ func (d *Docker) ImagePresent(ctx context.Context, ref string) (Image, bool, err
 	}, true, nil
 }
 
-// EnsureVolume implements Client. An existing volume is left as it is, even
+// EnsureVolume creates the named volume unless it exists. An existing volume is left as it is, even
 // if its driver differs: it may hold a task's data.
 func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {
 	ictx, cancel := d.callCtx(ctx)
@@ -131,7 +132,7 @@ func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOp
 	return nil
 }
 
-// RemoveVolume implements Client.
+// RemoveVolume removes the named volume.
 func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 	ctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()

@@ -41,7 +41,7 @@ func (u DiskUsage) UsedPercent() float64 {
 	return 100 * float64(u.Total-min(u.Available, u.Total)) / float64(u.Total)
 }
 
-// DeleteImage implements Client. It never forces: the daemon refuses while
+// DeleteImage removes one image reference (or id). It never forces: the daemon refuses while
 // a container uses the image (ErrImageInUse), which is the last guard
 // against removing an image a task is starting with, and removing a
 // reference of an image that has other references only untags it.
@@ -68,7 +68,7 @@ func (d *Docker) DeleteImage(ctx context.Context, ref string) (ImageRemoval, err
 	return out, nil
 }
 
-// ListImages implements Client: every tagged or dangling top-level image.
+// ListImages asks the daemon for every tagged or dangling top-level image.
 func (d *Docker) ListImages(ctx context.Context) ([]Image, error) {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()
@@ -83,9 +83,10 @@ func (d *Docker) ListImages(ctx context.Context) ([]Image, error) {
 	return out, nil
 }
 
-// DataDisk implements Client: statfs of the daemon's data root, which
-// docker info names. The agent must see the same filesystem as the daemon
-// (it does when it runs on the host, or in a container that mounts it).
+// DataDisk reports the usage of the disk holding the daemon's data: statfs
+// of the data root docker info names. The agent must see the same
+// filesystem as the daemon (it does when it runs on the host, or in a
+// container that mounts it).
 func (d *Docker) DataDisk(ctx context.Context) (DiskUsage, error) {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()

@@ -18,9 +18,10 @@ import (
 // the inactivity timeout and was cancelled.
 var ErrPullInactive = errors.New("no pull progress")
 
-// PullImage implements Client. The pull's own error, if any, arrives inside
-// the JSON progress stream after the HTTP answer said 200, so the whole
-// stream is read before the pull counts as done. Two limits bound it: the
+// PullImage pulls ref; progress, when not nil, is called with the bytes
+// done and the total as layers download. The pull's own error, if any,
+// arrives inside the JSON progress stream after the HTTP answer said 200,
+// so the whole stream is read before the pull counts as done. Two limits bound it: the
 // whole pull (PullTimeout) and silence on its progress stream
 // (PullInactivityTimeout): a registry that stops sending bytes mid-blob
 // would otherwise hold the pull until the whole-pull limit, hours later.

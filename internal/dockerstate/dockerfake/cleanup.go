@@ -20,7 +20,7 @@ const (
 // otherwise.
 const fakeDiskTotal = 100 << 30
 
-// DeleteImage implements dockerstate.Client as the daemon does without
+// DeleteImage fakes Docker.DeleteImage as the daemon does without
 // force: the last reference of an image some container (in any state) was
 // created from is refused with ErrImageInUse; otherwise the reference goes,
 // and the image with it when no other reference names it.
@@ -68,7 +68,7 @@ func (f *Fake) imageReferencedLocked(id string) bool {
 	return false
 }
 
-// ListImages implements dockerstate.Client, one entry per image id.
+// ListImages fakes Docker.ListImages, one entry per image id.
 func (f *Fake) ListImages(ctx context.Context) ([]dockerstate.Image, error) {
 	if err := f.enter(ctx, ListImages); err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (f *Fake) listImagesLocked() []dockerstate.Image {
 	return out
 }
 
-// DataDisk implements dockerstate.Client: a pretend disk of SetDisk's size
+// DataDisk fakes Docker.DataDisk: a pretend disk of SetDisk's size
 // whose used bytes are SetDisk's base plus the sizes of the present images,
 // so removing an image frees its size.
 func (f *Fake) DataDisk(ctx context.Context) (dockerstate.DiskUsage, error) {

@@ -16,7 +16,7 @@ var signals = map[string]int{
 	"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15,
 }
 
-// CreateContainer implements dockerstate.Client. As in Docker the image must
+// CreateContainer fakes Docker.CreateContainer. As in Docker the image must
 // be present (ErrNotFound otherwise) and the name unused.
 func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig) (dockerstate.Container, error) {
 	if err := f.enter(ctx, CreateContainer); err != nil {
@@ -60,7 +60,7 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	return c, nil
 }
 
-// StartContainer implements dockerstate.Client. Starting a running
+// StartContainer fakes Docker.StartContainer. Starting a running
 // container is a no-op, as in Docker. Host ports come from the create
 // config's port bindings; an empty host port gets one from 49153 up.
 func (f *Fake) StartContainer(ctx context.Context, id string) error {
@@ -119,7 +119,7 @@ func (f *Fake) bindPortsLocked(cfg dockerstate.CreateConfig) []dockerstate.PortB
 	return out
 }
 
-// SignalContainer implements dockerstate.Client. A signal the test has not
+// SignalContainer fakes Docker.SignalContainer. A signal the test has not
 // told the container to ignore (IgnoreSignal) makes it exit with 128 plus
 // the signal's number, as a process killed by it does; SIGKILL cannot be
 // ignored. Signalling a container that is not running is a conflict, as
@@ -177,7 +177,7 @@ func (f *Fake) exitLocked(e *entry, code int, oom bool) {
 	e.c.Ports = nil // Docker unpublishes a stopped container's ports
 }
 
-// RemoveContainer implements dockerstate.Client; like the real one it
+// RemoveContainer fakes Docker.RemoveContainer; like the real one it
 // removes running containers too.
 func (f *Fake) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
 	if err := f.enter(ctx, RemoveContainer); err != nil {
@@ -195,7 +195,7 @@ func (f *Fake) RemoveContainer(ctx context.Context, id string, removeVolumes boo
 	return nil
 }
 
-// InspectContainer implements dockerstate.Client.
+// InspectContainer fakes Docker.InspectContainer.
 func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Container, error) {
 	if err := f.enter(ctx, InspectContainer); err != nil {
 		return dockerstate.Container{}, err

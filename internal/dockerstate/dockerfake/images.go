@@ -11,7 +11,7 @@ import (
 // fakeImageSize is what a pulled image weighs unless the test says otherwise.
 const fakeImageSize = 4 << 20
 
-// ImagePresent implements dockerstate.Client; ref may be a reference or an
+// ImagePresent fakes Docker.ImagePresent; ref may be a reference or an
 // image id.
 func (f *Fake) ImagePresent(ctx context.Context, ref string) (dockerstate.Image, bool, error) {
 	if err := f.enter(ctx, ImagePresent); err != nil {
@@ -22,7 +22,7 @@ func (f *Fake) ImagePresent(ctx context.Context, ref string) (dockerstate.Image,
 	return img, ok, nil
 }
 
-// PullImage implements dockerstate.Client. The outcome is what SetPull said
+// PullImage fakes Docker.PullImage. The outcome is what SetPull said
 // for ref, success by default; a successful pull makes the image present,
 // reports progress in two steps and announces ImageChanged.
 func (f *Fake) PullImage(ctx context.Context, ref string, auth dockerstate.PullAuth, progress func(done, total int64)) error {
@@ -94,7 +94,7 @@ func (f *Fake) RemoveImage(ref string) {
 	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
 }
 
-// EnsureVolume implements dockerstate.Client.
+// EnsureVolume fakes Docker.EnsureVolume.
 func (f *Fake) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {
 	if err := f.enter(ctx, EnsureVolume); err != nil {
 		return err
@@ -106,7 +106,7 @@ func (f *Fake) EnsureVolume(ctx context.Context, name, driver string, driverOpts
 	return nil
 }
 
-// RemoveVolume implements dockerstate.Client.
+// RemoveVolume fakes Docker.RemoveVolume.
 func (f *Fake) RemoveVolume(ctx context.Context, name string) error {
 	if err := f.enter(ctx, RemoveVolume); err != nil {
 		return err
