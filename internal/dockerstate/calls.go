@@ -3,6 +3,7 @@ package dockerstate
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -14,14 +15,13 @@ import (
 // the real state. Either way the caller gets the id, because a caller that
 // saw an error here would create the container a second time.
 func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error) {
+	opts, err := cfg.createOptions()
+	if err != nil {
+		return Container{}, fmt.Errorf("create container %s: %w", cfg.Name, err)
+	}
 	cctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()
-	res, err := d.api.ContainerCreate(cctx, client.ContainerCreateOptions{
-		Name:             cfg.Name,
-		Config:           cfg.Config,
-		HostConfig:       cfg.HostConfig,
-		NetworkingConfig: cfg.Network,
-	})
+	res, err := d.api.ContainerCreate(cctx, opts)
 	if err != nil {
 		return Container{}, notFound(err, "create container "+cfg.Name)
 	}
@@ -33,12 +33,7 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 		return c, nil
 	}
 	d.log.Info("inspect after create failed; caching a placeholder", "container", cfg.Name, "id", res.ID, "error", err.Error())
-	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated}
-	if cfg.Config != nil {
-		c.Image = cfg.Config.Image
-		c.Labels = cfg.Config.Labels
-		c.StopSignal = cfg.Config.StopSignal
-	}
+	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated, Image: cfg.Image, Labels: maps.Clone(cfg.Labels), StopSignal: cfg.StopSignal}
 	d.notify(d.put(c))
 	return c.clone(), nil
 }

@@ -3,15 +3,10 @@ package dockerstate_test
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -54,10 +49,8 @@ func TestCreateAndStartShowRunningWithPortBindings(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{})
 	f.run()
 	hostPort := freePort(t)
-	port := network.MustParsePort("8080/tcp")
 	cfg := f.config("web", "serve", "8080")
-	cfg.Config.ExposedPorts = network.PortSet{port: {}}
-	cfg.HostConfig.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
+	cfg.Ports = []dockerstate.PortBinding{{ContainerPort: 8080, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: int32(hostPort)}}
 
 	created, err := f.d.CreateContainer(f.ctx, cfg)
 	if err != nil {
@@ -139,7 +132,7 @@ func TestHealthCheckReachesHealthy(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{})
 	f.run()
 	cfg := f.config("checked", "healthy-after", "1s")
-	cfg.Config.Healthcheck = &container.HealthConfig{
+	cfg.HealthCheck = &dockerstate.HealthCheck{
 		Test: []string{"CMD", "/testapp", "check"}, Interval: time.Second, Timeout: 5 * time.Second, Retries: 30,
 	}
 	c := f.start(cfg)
@@ -204,7 +197,7 @@ func TestMissingObjectsAreErrNotFound(t *testing.T) {
 		{"remove volume", func() error { return f.d.RemoveVolume(f.ctx, "dockerstate-test-no-such-volume") }},
 		{"create from a missing image", func() error {
 			cfg := f.config("x", "sleep")
-			cfg.Config.Image = "ecs-agent-test/no-such-image:latest"
+			cfg.Image = "ecs-agent-test/no-such-image:latest"
 			_, err := f.d.CreateContainer(f.ctx, cfg)
 			return err
 		}},

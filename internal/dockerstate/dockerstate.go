@@ -11,9 +11,6 @@ package dockerstate
 import (
 	"errors"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 )
 
 // Docker labels the ECS agent puts on task containers; they are how a
@@ -84,14 +81,6 @@ type Image struct {
 	RepoTags []string
 	Size     int64
 	Created  time.Time
-}
-
-// CreateConfig is everything needed to create a container.
-type CreateConfig struct {
-	Name       string
-	Config     *container.Config
-	HostConfig *container.HostConfig
-	Network    *network.NetworkingConfig
 }
 
 // PullAuth is registry credentials for one pull; empty means anonymous.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
@@ -142,9 +141,10 @@ func (f *fixture) labels(name string) map[string]string {
 // config is a create config for a task container running testapp cmd.
 func (f *fixture) config(name string, cmd ...string) dockerstate.CreateConfig {
 	return dockerstate.CreateConfig{
-		Name:       dockerstate.ContainerName("test", 1, name),
-		Config:     &container.Config{Image: testImage, Cmd: cmd, Labels: f.labels(name)},
-		HostConfig: &container.HostConfig{},
+		Name:    dockerstate.ContainerName("test", 1, name),
+		Image:   testImage,
+		Command: cmd,
+		Labels:  f.labels(name),
 	}
 }
 

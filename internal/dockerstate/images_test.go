@@ -24,7 +24,7 @@ func TestDeleteImageRefusesAnImageAContainerWasCreatedFrom(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", ref).Run() })
 	cfg := f.config("user", "sleep")
-	cfg.Config.Image = ref
+	cfg.Image = ref
 	c, err := f.d.CreateContainer(f.ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package dockerfake
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -22,14 +23,14 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	if err := f.enter(ctx, CreateContainer); err != nil {
 		return dockerstate.Container{}, err
 	}
-	if cfg.Config == nil || cfg.Config.Image == "" {
+	if cfg.Image == "" {
 		f.mu.Unlock()
 		return dockerstate.Container{}, cerrdefs.ErrInvalidArgument.WithMessage("fake create: config.Image is required")
 	}
-	img, ok := f.images[cfg.Config.Image]
+	img, ok := f.images[cfg.Image]
 	if !ok {
 		f.mu.Unlock()
-		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Config.Image))
+		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Image))
 	}
 	for _, e := range f.containers {
 		if cfg.Name != "" && e.c.Name == cfg.Name {
@@ -46,12 +47,12 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	e := &entry{cfg: cfg, c: dockerstate.Container{
 		ID:         id,
 		Name:       name,
-		Image:      cfg.Config.Image,
+		Image:      cfg.Image,
 		ImageID:    img.ID,
-		Labels:     cfg.Config.Labels,
+		Labels:     maps.Clone(cfg.Labels),
 		State:      dockerstate.StateCreated,
 		CreatedAt:  f.Now(),
-		StopSignal: cfg.Config.StopSignal,
+		StopSignal: cfg.StopSignal,
 	}}
 	f.containers[id] = e
 	c, ch := clone(e.c), changed(e)
@@ -92,28 +93,19 @@ func (f *Fake) StartContainer(ctx context.Context, id string) error {
 }
 
 func (f *Fake) bindPortsLocked(cfg dockerstate.CreateConfig) []dockerstate.PortBinding {
-	if cfg.HostConfig == nil {
-		return nil
-	}
 	var out []dockerstate.PortBinding
-	for port, bindings := range cfg.HostConfig.PortBindings {
-		for _, b := range bindings {
-			hostPort, err := strconv.Atoi(b.HostPort)
-			if err != nil || hostPort == 0 {
-				hostPort = int(f.nextPort)
-				f.nextPort++
-			}
-			ip := "0.0.0.0"
-			if b.HostIP.IsValid() {
-				ip = b.HostIP.String()
-			}
-			out = append(out, dockerstate.PortBinding{
-				ContainerPort: int32(port.Num()),
-				HostPort:      int32(hostPort),
-				Protocol:      string(port.Proto()),
-				HostIP:        ip,
-			})
+	for _, b := range cfg.Ports {
+		if b.Protocol == "" {
+			continue // not published, as in Docker
 		}
+		if b.HostPort == 0 {
+			b.HostPort = f.nextPort
+			f.nextPort++
+		}
+		if b.HostIP == "" {
+			b.HostIP = "0.0.0.0"
+		}
+		out = append(out, b)
 	}
 	dockerstate.SortPortBindings(out)
 	return out
@@ -209,9 +201,9 @@ func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Con
 }
 
 func hasHealthcheck(cfg dockerstate.CreateConfig) bool {
-	if cfg.Config == nil || cfg.Config.Healthcheck == nil {
+	if cfg.HealthCheck == nil {
 		return false
 	}
-	test := cfg.Config.Healthcheck.Test
+	test := cfg.HealthCheck.Test
 	return len(test) > 0 && test[0] != "NONE"
 }

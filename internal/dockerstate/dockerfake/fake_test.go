@@ -3,13 +3,9 @@ package dockerfake_test
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate/dockerfake"
@@ -33,7 +29,8 @@ func setup(t *testing.T) (*dockerfake.Fake, *[]dockerstate.Change) {
 func config(name string) dockerstate.CreateConfig {
 	return dockerstate.CreateConfig{
 		Name:   dockerstate.ContainerName("fam", 1, name),
-		Config: &container.Config{Image: image, Labels: dockerstate.LabelsFor(taskARN, name, "fam", 1, "c")},
+		Image:  image,
+		Labels: dockerstate.LabelsFor(taskARN, name, "fam", 1, "c"),
 	}
 }
 
@@ -63,10 +60,10 @@ func TestContainerGoesThroughDockersStates(t *testing.T) {
 	f, log := setup(t)
 	ctx := context.Background()
 	cfg := config("web")
-	port := network.MustParsePort("80/tcp")
-	cfg.HostConfig = &container.HostConfig{PortBindings: network.PortMap{
-		port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "8080"}, {}},
-	}}
+	cfg.Ports = []dockerstate.PortBinding{
+		{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: 8080},
+		{ContainerPort: 80, Protocol: "tcp"},
+	}
 	*log = nil
 
 	c := create(t, f, cfg)
@@ -114,7 +111,7 @@ func TestDaemonRefusalsLookLikeDockers(t *testing.T) {
 	}{
 		{"create from a missing image", func() error {
 			cfg := config("x")
-			cfg.Config.Image = "missing:latest"
+			cfg.Image = "missing:latest"
 			_, err := f.CreateContainer(ctx, cfg)
 			return err
 		}, true},
@@ -235,7 +232,7 @@ func TestThingsHappenBehindTheAgentsBack(t *testing.T) {
 	f, log := setup(t)
 	ctx := context.Background()
 	cfg := config("svc")
-	cfg.Config.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "/check"}}
+	cfg.HealthCheck = &dockerstate.HealthCheck{Test: []string{"CMD", "/check"}}
 	a, b, c := create(t, f, cfg), create(t, f, config("b")), create(t, f, config("c"))
 	for _, id := range []string{a.ID, b.ID} {
 		if err := f.StartContainer(ctx, id); err != nil {
