@@ -85,25 +85,6 @@ func (d *Docker) InspectContainer(ctx context.Context, id string) (Container, er
 	return d.refresh(ctx, id)
 }
 
-// ImagePresent implements Client.
-func (d *Docker) ImagePresent(ctx context.Context, ref string) (Image, bool, error) {
-	ctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	res, err := d.api.ImageInspect(ctx, ref)
-	switch {
-	case cerrdefs.IsNotFound(err):
-		return Image{}, false, nil
-	case err != nil:
-		return Image{}, false, fmt.Errorf("inspect image %s: %w", ref, err)
-	}
-	return Image{
-		ID:       res.ID,
-		RepoTags: res.RepoTags,
-		Size:     res.Size,
-		Created:  parseTime(res.Created),
-	}, true, nil
-}
-
 // EnsureVolume creates the named volume unless it exists. An existing volume is left as it is, even
 // if its driver differs: it may hold a task's data.
 func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {

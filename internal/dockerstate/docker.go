@@ -76,7 +76,12 @@ type Docker struct {
 
 	mu         sync.RWMutex
 	containers map[string]Container // task containers by full id
+	images     ImageIndex           // every local image
 	synced     atomic.Bool
+
+	// imageSync serialises reading the daemon's images with writing them
+	// to the cache (see imagecache.go).
+	imageSync sync.Mutex
 
 	// idLocks serialises inspect-and-store per container, so that an
 	// older inspect result can never overwrite a newer one.
@@ -166,11 +171,13 @@ func sortOldestFirst(cs []Container) {
 }
 
 // Subscribe calls fn after every cache change, until cancel is called. fn
-// is called synchronously from the goroutine that changed the cache (the events loop, or a caller of CreateContainer,
-// RemoveContainer, InspectContainer), after the cache lock is released, so
-// it may read the cache; it may be called from several goroutines at once
-// and must not block: a slow fn stalls the events loop. Changes carry the
-// state at the time of the change; read the cache for the latest.
+// is called synchronously from the goroutine that changed the cache (the
+// events loop, or a caller of CreateContainer, RemoveContainer,
+// InspectContainer, PullImage, DeleteImage), after the cache lock is
+// released, so it may read the cache; it may be called from several
+// goroutines at once and must not block: a slow fn stalls the events loop.
+// Changes carry the state at the time of the change; read the cache for
+// the latest.
 func (d *Docker) Subscribe(fn func(Change)) (cancel func()) {
 	d.subMu.Lock()
 	defer d.subMu.Unlock()

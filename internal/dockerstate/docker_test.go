@@ -155,6 +155,9 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	}
 	f.cli("rm", "-f", gone.ID)
 	born := f.cliCreate("born", "sleep")
+	tagged := "ecs-agent-test/dockerstate-away:" + f.cluster
+	f.cli("tag", testImage, tagged)
+	t.Cleanup(func() { f.cli("rmi", tagged) })
 	p.up(t)
 
 	f.changes.waitFor(t, from, 15*time.Second, "resync after reconnect", isResynced)
@@ -166,6 +169,9 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	}
 	if c, ok := f.d.Container(born); !ok || c.State != dockerstate.StateCreated {
 		t.Errorf("container created while away: cached %+v, %v", c, ok)
+	}
+	if _, ok, err := f.d.ImagePresent(f.ctx, tagged); !ok || err != nil {
+		t.Errorf("image tagged while away: present %v, %v; want present after the resync", ok, err)
 	}
 }
 

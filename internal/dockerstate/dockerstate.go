@@ -77,10 +77,13 @@ type PortBinding struct {
 
 // Image is what the cache knows of one local image.
 type Image struct {
-	ID       string
-	RepoTags []string
-	Size     int64
-	Created  time.Time
+	ID string
+	// RepoTags ("busybox:latest") and RepoDigests ("busybox@sha256:…") are
+	// the names the image goes by, as the daemon writes them.
+	RepoTags    []string
+	RepoDigests []string
+	Size        int64
+	Created     time.Time
 }
 
 // PullAuth is registry credentials for one pull; empty means anonymous.
@@ -99,7 +102,8 @@ type ChangeKind string
 const (
 	ContainerChanged ChangeKind = "changed"
 	ContainerRemoved ChangeKind = "removed"
-	ImageChanged     ChangeKind = "image"
+	// ImageChanged says an image came, went, or gained or lost a name.
+	ImageChanged ChangeKind = "image"
 	// Resynced follows a full relist, e.g. after the daemon came back:
 	// subscribers should look at everything again.
 	Resynced ChangeKind = "resynced"
@@ -107,7 +111,8 @@ const (
 
 // Change tells a subscriber that the cache changed. Container is the new state
 // (the last known one for ContainerRemoved); it is nil for Resynced and
-// ImageChanged (which sets ImageRef to the reference or id involved).
+// ImageChanged (which sets ImageRef to the image's id, or the reference
+// that no longer names an image).
 type Change struct {
 	Kind      ChangeKind
 	Container *Container

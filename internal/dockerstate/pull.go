@@ -25,6 +25,7 @@ var ErrPullInactive = errors.New("no pull progress")
 // whole pull (PullTimeout) and silence on its progress stream
 // (PullInactivityTimeout): a registry that stops sending bytes mid-blob
 // would otherwise hold the pull until the whole-pull limit, hours later.
+// The pulled image is in the cache before PullImage returns.
 func (d *Docker) PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.PullTimeout)
 	defer cancel()
@@ -57,7 +58,8 @@ func (d *Docker) PullImage(ctx context.Context, ref string, auth PullAuth, progr
 	if err := followPull(alive, progress); err != nil {
 		return pullError(ctx, ref, err)
 	}
-	return nil
+	watchdog.Stop() // the pull is done; the lookup is not pull progress
+	return d.cachePulled(ctx, ref)
 }
 
 // pullError names why a pull ended: the inactivity or whole-pull limit

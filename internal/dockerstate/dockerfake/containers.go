@@ -27,7 +27,11 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 		f.mu.Unlock()
 		return dockerstate.Container{}, cerrdefs.ErrInvalidArgument.WithMessage("fake create: config.Image is required")
 	}
-	img, ok := f.images[cfg.Image]
+	img, ok, err := f.images.Resolve(cfg.Image)
+	if err != nil {
+		f.mu.Unlock()
+		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, cerrdefs.ErrInvalidArgument.WithMessage(err.Error()))
+	}
 	if !ok {
 		f.mu.Unlock()
 		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Image))

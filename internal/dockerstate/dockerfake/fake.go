@@ -51,7 +51,8 @@ type Fake struct {
 	mu         sync.Mutex
 	synced     bool
 	containers map[string]*entry
-	images     map[string]dockerstate.Image // by reference and by id
+	images     dockerstate.ImageIndex
+	nextImage  int
 	pulls      map[string]error
 	volumes    map[string]Volume
 	faults     map[Method][]fault
@@ -92,7 +93,6 @@ func New() *Fake {
 		Now:        time.Now,
 		synced:     true,
 		containers: map[string]*entry{},
-		images:     map[string]dockerstate.Image{},
 		pulls:      map[string]error{},
 		volumes:    map[string]Volume{},
 		faults:     map[Method][]fault{},

@@ -228,6 +228,44 @@ func TestPullOutcomeIsChosenPerReference(t *testing.T) {
 	}
 }
 
+func TestImagesResolveAndGoAsInDocker(t *testing.T) {
+	f, _ := setup(t)
+	ctx := context.Background()
+	img := f.AddImage("busybox:latest", dockerstate.Image{})
+	for _, ref := range []string{"busybox", "docker.io/library/busybox:latest", img.ID, img.ID[len("sha256:"):][:12]} {
+		if got, ok, err := f.ImagePresent(ctx, ref); !ok || err != nil || got.ID != img.ID {
+			t.Errorf("ImagePresent(%q) = %+v, %v, %v; want image %s", ref, got, ok, err, img.ID)
+		}
+	}
+	f.AddImage("busybox:1.36", dockerstate.Image{ID: img.ID})
+	if list, _ := f.ListImages(ctx); len(list) != 2 || !reflect.DeepEqual(list[1].RepoTags, []string{"busybox:1.36", "busybox:latest"}) {
+		t.Fatalf("ListImages = %+v; want %s (image) with both tags beside %s", list, img.ID, image)
+	}
+
+	if removal, err := f.DeleteImage(ctx, "busybox"); err != nil || !reflect.DeepEqual(removal, dockerstate.ImageRemoval{Untagged: []string{"busybox"}}) {
+		t.Fatalf("DeleteImage of one of two names = %+v, %v; want it untagged only", removal, err)
+	}
+	cfg := config("user")
+	cfg.Image = "busybox:1.36"
+	c := create(t, f, cfg)
+	if _, err := f.DeleteImage(ctx, "busybox:1.36"); !errors.Is(err, dockerstate.ErrImageInUse) {
+		t.Fatalf("DeleteImage of the last name of an image a container uses: %v; want ErrImageInUse", err)
+	}
+	if _, ok, _ := f.ImagePresent(ctx, "busybox:1.36"); !ok {
+		t.Fatal("a refused DeleteImage removed the name")
+	}
+	if err := f.RemoveContainer(ctx, c.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	removal, err := f.DeleteImage(ctx, img.ID)
+	if err != nil || !reflect.DeepEqual(removal, dockerstate.ImageRemoval{Untagged: []string{"busybox:1.36"}, Deleted: []string{img.ID}}) {
+		t.Fatalf("DeleteImage by id once unused = %+v, %v; want untagged and deleted", removal, err)
+	}
+	if _, ok, _ := f.ImagePresent(ctx, img.ID); ok {
+		t.Error("deleted image still present")
+	}
+}
+
 func TestThingsHappenBehindTheAgentsBack(t *testing.T) {
 	f, log := setup(t)
 	ctx := context.Background()
