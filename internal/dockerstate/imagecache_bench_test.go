@@ -14,7 +14,7 @@ import (
 // name and by id prefix.
 func BenchmarkImagePresent(b *testing.B) {
 	if noDaemon != "" {
-		b.Skipf("no docker daemon answers (%s)", noDaemon)
+		b.Skipf("real-daemon benchmark skipped: %s", noDaemon)
 	}
 	unsynced, err := dockerstate.New(dockerstate.Options{})
 	if err != nil {
