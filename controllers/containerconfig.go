@@ -1,11 +1,9 @@
 package controllers
 
 import (
-	"strconv"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
+	"k8s.io/utils/ptr"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
@@ -15,8 +13,8 @@ import (
 // Docker refuses 1 share and reads 0 as its default of 1024.
 const minimumCPUShares = 2
 
-// containerConfig translates a container definition into Docker's create
-// call, the way the ECS agent does.
+// containerConfig describes the container Docker creates for a container
+// definition, the way the ECS agent configures it.
 func (t *taskRun) containerConfig(c *apiv1.ContainerSpec, bindings []apiv1.PortBinding) dockerstate.CreateConfig {
 	spec := &t.task.Spec
 	labels := map[string]string{}
@@ -27,22 +25,28 @@ func (t *taskRun) containerConfig(c *apiv1.ContainerSpec, bindings []apiv1.PortB
 	for k, v := range dockerstate.LabelsFor(spec.Arn, c.Name, spec.Family, spec.Revision, t.r.Opts.Cluster) {
 		labels[k] = v
 	}
-	cfg := &container.Config{
-		Image:      c.Image,
-		Cmd:        c.Command,
-		Entrypoint: c.EntryPoint,
-		Env:        environment(c),
-		WorkingDir: c.WorkingDirectory,
-		User:       c.User,
-		Hostname:   c.Hostname,
-		Labels:     labels,
+	cfg := dockerstate.CreateConfig{
+		Name:           dockerstate.ContainerName(spec.Family, spec.Revision, c.Name),
+		Image:          c.Image,
+		Command:        c.Command,
+		EntryPoint:     c.EntryPoint,
+		Env:            environment(c),
+		WorkingDir:     c.WorkingDirectory,
+		User:           c.User,
+		Hostname:       c.Hostname,
+		Labels:         labels,
+		NetworkMode:    networkMode(spec.NetworkMode),
+		Privileged:     c.Privileged,
+		ReadonlyRootfs: c.ReadonlyRootFilesystem,
+		Mounts:         t.mounts(c),
+		VolumesFrom:    t.volumesFrom(c),
+		Resources:      resources(c),
 	}
 	if c.StopTimeout != nil {
-		s := int(*c.StopTimeout)
-		cfg.StopTimeout = &s
+		cfg.StopTimeout = ptr.To(seconds(*c.StopTimeout))
 	}
 	if hc := c.HealthCheck; hc != nil {
-		cfg.Healthcheck = &container.HealthConfig{
+		cfg.HealthCheck = &dockerstate.HealthCheck{
 			Test:        hc.Command,
 			Interval:    seconds(hc.Interval),
 			Timeout:     seconds(hc.Timeout),
@@ -50,34 +54,33 @@ func (t *taskRun) containerConfig(c *apiv1.ContainerSpec, bindings []apiv1.PortB
 			StartPeriod: seconds(hc.StartPeriod),
 		}
 	}
-	host := &container.HostConfig{
-		NetworkMode:    container.NetworkMode(networkMode(spec.NetworkMode)),
-		Privileged:     c.Privileged,
-		ReadonlyRootfs: c.ReadonlyRootFilesystem,
-		Binds:          t.binds(c),
-		VolumesFrom:    t.volumesFrom(c),
-	}
-	host.CPUShares = max(c.CPU, minimumCPUShares)
-	if c.Memory != nil {
-		host.Memory = *c.Memory << 20
-	}
-	if c.MemoryReservation != nil {
-		host.MemoryReservation = *c.MemoryReservation << 20
-	}
 	for _, u := range c.Ulimits {
-		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.SoftLimit, Hard: u.HardLimit})
+		cfg.Ulimits = append(cfg.Ulimits, dockerstate.Ulimit{Name: u.Name, Soft: u.SoftLimit, Hard: u.HardLimit})
 	}
 	if lc := c.LogConfiguration; lc != nil {
-		host.LogConfig = container.LogConfig{Type: lc.LogDriver, Config: lc.Options}
+		cfg.LogConfig = &dockerstate.LogConfig{Driver: lc.LogDriver, Options: lc.Options}
 	}
-	if host.NetworkMode == apiv1.NetworkModeBridge {
-		cfg.ExposedPorts, host.PortBindings = publish(bindings)
+	// Only the bridge network has ports to publish: a container on the
+	// host's network binds the host's ports itself.
+	if cfg.NetworkMode == apiv1.NetworkModeBridge {
+		for _, b := range bindings {
+			cfg.Ports = append(cfg.Ports, dockerstate.PortBinding{ContainerPort: b.ContainerPort, HostPort: b.HostPort, Protocol: b.Protocol})
+		}
 	}
-	return dockerstate.CreateConfig{
-		Name:       dockerstate.ContainerName(spec.Family, spec.Revision, c.Name),
-		Config:     cfg,
-		HostConfig: host,
+	return cfg
+}
+
+// resources are the container's cgroup limits: cpu units as CPU shares, at
+// least minimumCPUShares, and memory in MiB.
+func resources(c *apiv1.ContainerSpec) dockerstate.Resources {
+	r := dockerstate.Resources{CPUShares: max(c.CPU, minimumCPUShares)}
+	if c.Memory != nil {
+		r.Memory = *c.Memory << 20
 	}
+	if c.MemoryReservation != nil {
+		r.MemoryReservation = *c.MemoryReservation << 20
+	}
+	return r
 }
 
 func networkMode(m string) string {
@@ -97,27 +100,10 @@ func environment(c *apiv1.ContainerSpec) []string {
 	return env
 }
 
-func publish(bindings []apiv1.PortBinding) (network.PortSet, network.PortMap) {
-	if len(bindings) == 0 {
-		return nil, nil
-	}
-	exposed := network.PortSet{}
-	pm := network.PortMap{}
-	for _, b := range bindings {
-		p, ok := network.PortFrom(uint16(b.ContainerPort), network.IPProtocol(b.Protocol))
-		if !ok {
-			continue
-		}
-		exposed[p] = struct{}{}
-		pm[p] = append(pm[p], network.PortBinding{HostPort: strconv.Itoa(int(b.HostPort))})
-	}
-	return exposed, pm
-}
-
-// binds turns mount points into Docker binds: a host path, or the Docker
-// volume behind the task volume.
-func (t *taskRun) binds(c *apiv1.ContainerSpec) []string {
-	var out []string
+// mounts turns mount points into bind mounts: of a host path, or of the
+// Docker volume behind the task volume.
+func (t *taskRun) mounts(c *apiv1.ContainerSpec) []dockerstate.Mount {
+	var out []dockerstate.Mount
 	for _, mp := range c.MountPoints {
 		var src string
 		for i := range t.task.Spec.Volumes {
@@ -134,27 +120,19 @@ func (t *taskRun) binds(c *apiv1.ContainerSpec) []string {
 		if src == "" {
 			continue // the definition's validation names the unknown volume
 		}
-		b := src + ":" + mp.ContainerPath
-		if mp.ReadOnly {
-			b += ":ro"
-		}
-		out = append(out, b)
+		out = append(out, dockerstate.Mount{Source: src, Target: mp.ContainerPath, ReadOnly: mp.ReadOnly})
 	}
 	return out
 }
 
-func (t *taskRun) volumesFrom(c *apiv1.ContainerSpec) []string {
-	var out []string
+func (t *taskRun) volumesFrom(c *apiv1.ContainerSpec) []dockerstate.VolumesFrom {
+	var out []dockerstate.VolumesFrom
 	for _, vf := range c.VolumesFrom {
 		ds := t.task.Status.ContainerStatusFor(vf.SourceContainer)
 		if ds == nil || ds.DockerID == "" {
 			continue
 		}
-		v := ds.DockerID
-		if vf.ReadOnly {
-			v += ":ro"
-		}
-		out = append(out, v)
+		out = append(out, dockerstate.VolumesFrom{Container: ds.DockerID, ReadOnly: vf.ReadOnly})
 	}
 	return out
 }

@@ -43,7 +43,7 @@ type ImageOptions struct {
 // tasks use each image. Cleanup is ImageCleanupReconciler's.
 type ImageReconciler struct {
 	Store  store.Store
-	Docker dockerstate.Client
+	Docker ImageDocker
 	Events Recorder
 	Now    Clock
 	// Auth finds registry credentials; nil pulls anonymously.

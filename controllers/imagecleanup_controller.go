@@ -31,7 +31,7 @@ const imageCleanupKey = "image-cleanup"
 // never an excluded one, and never one a task that is not STOPPED uses.
 type ImageCleanupReconciler struct {
 	Store  store.Store
-	Docker dockerstate.Client
+	Docker ImageCleanupDocker
 	Events Recorder
 	Now    Clock
 

@@ -32,8 +32,9 @@ const reportWorkers = 4
 // together. Controllers run without an API server: their sources are store
 // watches and the Docker cache's changes, not informers.
 type Set struct {
-	Store  store.Store
-	Docker dockerstate.Client
+	Store store.Store
+	// Docker's cache changes requeue the tasks they concern.
+	Docker DockerChanges
 	Tasks  *TaskReconciler
 	Images *ImageReconciler
 	Ports  *PortReconciler

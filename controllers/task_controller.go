@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -42,7 +41,7 @@ type TaskOptions struct {
 // reverse order with SIGTERM then SIGKILL, and clean up after the wait.
 type TaskReconciler struct {
 	Store  store.Store
-	Docker dockerstate.Client
+	Docker TaskDocker
 	Ports  PortAllocator
 	Events Recorder
 	Now    Clock

@@ -231,7 +231,7 @@ func int32s[T ~int | ~int32 | ~uint16](in []T) []int32 {
 
 // imageCleanup builds the image cleanup controller from ECS_IMAGE_CLEANUP_*,
 // ECS_NUM_IMAGES_DELETE_PER_CYCLE and ECS_EXCLUDE_UNTRACKED_IMAGE.
-func imageCleanup(cfg *config.Config, st store.Store, docker dockerstate.Client, rec controllers.Recorder) *controllers.ImageCleanupReconciler {
+func imageCleanup(cfg *config.Config, st store.Store, docker controllers.ImageCleanupDocker, rec controllers.Recorder) *controllers.ImageCleanupReconciler {
 	return &controllers.ImageCleanupReconciler{
 		Store: st, Docker: docker, Events: rec, Now: time.Now,
 		Interval:        cfg.ImageCleanupInterval,

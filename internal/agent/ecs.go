@@ -59,9 +59,15 @@ func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context)
 // provides it without importing the reconcilers.
 var _ controllers.StateSubmitter = (*controlplane.Submitter)(nil)
 
+// dockerVersion is what registration asks of Docker: the daemon's version,
+// which the control plane turns into capabilities.
+type dockerVersion interface {
+	Version(ctx context.Context) (dockerstate.Version, error)
+}
+
 // ecsSource builds the ECS task source and wires the state reporter into
 // the controllers.
-func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker *dockerstate.Docker, set *controllers.Set, log logr.Logger) *controlplane.Source {
+func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker dockerVersion, set *controllers.Set, log logr.Logger) *controlplane.Source {
 	set.Reporter = &controllers.ReportReconciler{
 		Store:     st,
 		Submitter: &controlplane.Submitter{Client: c, Log: log.WithName("report")},

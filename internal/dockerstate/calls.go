@@ -3,25 +3,25 @@ package dockerstate
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 )
 
-// CreateContainer implements Client. The new container is inspected into the
+// CreateContainer creates a container. The new container is inspected into the
 // cache before CreateContainer returns; if that inspect fails, a placeholder
 // built from cfg stands in until the create event or the next relist brings
 // the real state. Either way the caller gets the id, because a caller that
 // saw an error here would create the container a second time.
 func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error) {
+	opts, err := cfg.createOptions()
+	if err != nil {
+		return Container{}, fmt.Errorf("create container %s: %w", cfg.Name, err)
+	}
 	cctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()
-	res, err := d.api.ContainerCreate(cctx, client.ContainerCreateOptions{
-		Name:             cfg.Name,
-		Config:           cfg.Config,
-		HostConfig:       cfg.HostConfig,
-		NetworkingConfig: cfg.Network,
-	})
+	res, err := d.api.ContainerCreate(cctx, opts)
 	if err != nil {
 		return Container{}, notFound(err, "create container "+cfg.Name)
 	}
@@ -33,17 +33,12 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 		return c, nil
 	}
 	d.log.Info("inspect after create failed; caching a placeholder", "container", cfg.Name, "id", res.ID, "error", err.Error())
-	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated}
-	if cfg.Config != nil {
-		c.Image = cfg.Config.Image
-		c.Labels = cfg.Config.Labels
-		c.StopSignal = cfg.Config.StopSignal
-	}
+	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated, Image: cfg.Image, Labels: maps.Clone(cfg.Labels), StopSignal: cfg.StopSignal}
 	d.notify(d.put(c))
 	return c.clone(), nil
 }
 
-// StartContainer implements Client. The cache learns of the start from the
+// StartContainer starts a created container. The cache learns of the start from the
 // event; callers wanting the new state at once call InspectContainer.
 func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	ctx, cancel := d.slowCallCtx(ctx)
@@ -54,7 +49,7 @@ func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	return nil
 }
 
-// SignalContainer implements Client.
+// SignalContainer sends a signal ("SIGTERM", "SIGKILL", …) to a container.
 func (d *Docker) SignalContainer(ctx context.Context, id, signal string) error {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()
@@ -64,7 +59,7 @@ func (d *Docker) SignalContainer(ctx context.Context, id, signal string) error {
 	return nil
 }
 
-// RemoveContainer implements Client. Removal is forced: the agent removes a
+// RemoveContainer removes a container and drops it from the cache. Removal is forced: the agent removes a
 // container only once its task is done with it, and a container that ignored
 // its stop signals must not outlive the task.
 func (d *Docker) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
@@ -84,31 +79,13 @@ func (d *Docker) RemoveContainer(ctx context.Context, id string, removeVolumes b
 	return nil
 }
 
-// InspectContainer implements Client.
+// InspectContainer asks the daemon about a container and refreshes the
+// cache with the answer.
 func (d *Docker) InspectContainer(ctx context.Context, id string) (Container, error) {
 	return d.refresh(ctx, id)
 }
 
-// ImagePresent implements Client.
-func (d *Docker) ImagePresent(ctx context.Context, ref string) (Image, bool, error) {
-	ctx, cancel := d.callCtx(ctx)
-	defer cancel()
-	res, err := d.api.ImageInspect(ctx, ref)
-	switch {
-	case cerrdefs.IsNotFound(err):
-		return Image{}, false, nil
-	case err != nil:
-		return Image{}, false, fmt.Errorf("inspect image %s: %w", ref, err)
-	}
-	return Image{
-		ID:       res.ID,
-		RepoTags: res.RepoTags,
-		Size:     res.Size,
-		Created:  parseTime(res.Created),
-	}, true, nil
-}
-
-// EnsureVolume implements Client. An existing volume is left as it is, even
+// EnsureVolume creates the named volume unless it exists. An existing volume is left as it is, even
 // if its driver differs: it may hold a task's data.
 func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {
 	ictx, cancel := d.callCtx(ctx)
@@ -131,7 +108,7 @@ func (d *Docker) EnsureVolume(ctx context.Context, name, driver string, driverOp
 	return nil
 }
 
-// RemoveVolume implements Client.
+// RemoveVolume removes the named volume.
 func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 	ctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()

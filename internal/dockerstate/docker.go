@@ -67,8 +67,8 @@ type Options struct {
 	Log logr.Logger
 }
 
-// Docker is the Client backed by a real daemon. Create it with New and start
-// its cache with Run.
+// Docker is the agent's client of a real daemon, with its cache of containers
+// and images. Create it with New and start its cache with Run.
 type Docker struct {
 	api  *client.Client
 	opts Options
@@ -76,7 +76,12 @@ type Docker struct {
 
 	mu         sync.RWMutex
 	containers map[string]Container // task containers by full id
+	images     ImageIndex           // every local image
 	synced     atomic.Bool
+
+	// imageSync serialises reading the daemon's images with writing them
+	// to the cache (see imagecache.go).
+	imageSync sync.Mutex
 
 	// idLocks serialises inspect-and-store per container, so that an
 	// older inspect result can never overwrite a newer one.
@@ -86,8 +91,6 @@ type Docker struct {
 	subs    map[uint64]func(Change)
 	nextSub uint64
 }
-
-var _ Client = (*Docker)(nil)
 
 // New builds a client for the daemon; it does not connect yet.
 func New(opts Options) (*Docker, error) {
@@ -123,10 +126,10 @@ func New(opts Options) (*Docker, error) {
 // Close releases the client's idle connections.
 func (d *Docker) Close() error { return d.api.Close() }
 
-// Synced implements Client.
+// Synced reports whether the first List has filled the cache.
 func (d *Docker) Synced() bool { return d.synced.Load() }
 
-// Containers implements Client.
+// Containers returns every cached container, oldest first.
 func (d *Docker) Containers() []Container {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -138,7 +141,7 @@ func (d *Docker) Containers() []Container {
 	return out
 }
 
-// Container implements Client.
+// Container returns the cached container with the id.
 func (d *Docker) Container(id string) (Container, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -146,7 +149,8 @@ func (d *Docker) Container(id string) (Container, bool) {
 	return c.clone(), ok
 }
 
-// TaskContainers implements Client.
+// TaskContainers returns the cached containers labelled with the task ARN,
+// oldest first.
 func (d *Docker) TaskContainers(taskARN string) []Container {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -166,12 +170,14 @@ func sortOldestFirst(cs []Container) {
 	})
 }
 
-// Subscribe implements Client. fn is called synchronously from the goroutine
-// that changed the cache (the events loop, or a caller of CreateContainer,
-// RemoveContainer, InspectContainer), after the cache lock is released, so
-// it may read the cache; it may be called from several goroutines at once
-// and must not block: a slow fn stalls the events loop. Changes carry the
-// state at the time of the change; read the cache for the latest.
+// Subscribe calls fn after every cache change, until cancel is called. fn
+// is called synchronously from the goroutine that changed the cache (the
+// events loop, or a caller of CreateContainer, RemoveContainer,
+// InspectContainer, PullImage, DeleteImage), after the cache lock is
+// released, so it may read the cache; it may be called from several
+// goroutines at once and must not block: a slow fn stalls the events loop.
+// Changes carry the state at the time of the change; read the cache for
+// the latest.
 func (d *Docker) Subscribe(fn func(Change)) (cancel func()) {
 	d.subMu.Lock()
 	defer d.subMu.Unlock()

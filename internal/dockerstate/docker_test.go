@@ -3,15 +3,10 @@ package dockerstate_test
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -54,10 +49,8 @@ func TestCreateAndStartShowRunningWithPortBindings(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{})
 	f.run()
 	hostPort := freePort(t)
-	port := network.MustParsePort("8080/tcp")
 	cfg := f.config("web", "serve", "8080")
-	cfg.Config.ExposedPorts = network.PortSet{port: {}}
-	cfg.HostConfig.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
+	cfg.Ports = []dockerstate.PortBinding{{ContainerPort: 8080, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: int32(hostPort)}}
 
 	created, err := f.d.CreateContainer(f.ctx, cfg)
 	if err != nil {
@@ -139,7 +132,7 @@ func TestHealthCheckReachesHealthy(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{})
 	f.run()
 	cfg := f.config("checked", "healthy-after", "1s")
-	cfg.Config.Healthcheck = &container.HealthConfig{
+	cfg.HealthCheck = &dockerstate.HealthCheck{
 		Test: []string{"CMD", "/testapp", "check"}, Interval: time.Second, Timeout: 5 * time.Second, Retries: 30,
 	}
 	c := f.start(cfg)
@@ -162,6 +155,9 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	}
 	f.cli("rm", "-f", gone.ID)
 	born := f.cliCreate("born", "sleep")
+	tagged := "ecs-agent-test/dockerstate-away:" + f.cluster
+	f.cli("tag", testImage, tagged)
+	t.Cleanup(func() { f.cli("rmi", tagged) })
 	p.up(t)
 
 	f.changes.waitFor(t, from, 15*time.Second, "resync after reconnect", isResynced)
@@ -173,6 +169,9 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	}
 	if c, ok := f.d.Container(born); !ok || c.State != dockerstate.StateCreated {
 		t.Errorf("container created while away: cached %+v, %v", c, ok)
+	}
+	if _, ok, err := f.d.ImagePresent(f.ctx, tagged); !ok || err != nil {
+		t.Errorf("image tagged while away: present %v, %v; want present after the resync", ok, err)
 	}
 }
 
@@ -204,7 +203,7 @@ func TestMissingObjectsAreErrNotFound(t *testing.T) {
 		{"remove volume", func() error { return f.d.RemoveVolume(f.ctx, "dockerstate-test-no-such-volume") }},
 		{"create from a missing image", func() error {
 			cfg := f.config("x", "sleep")
-			cfg.Config.Image = "ecs-agent-test/no-such-image:latest"
+			cfg.Image = "ecs-agent-test/no-such-image:latest"
 			_, err := f.d.CreateContainer(f.ctx, cfg)
 			return err
 		}},

@@ -9,12 +9,8 @@
 package dockerstate
 
 import (
-	"context"
 	"errors"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 )
 
 // Docker labels the ECS agent puts on task containers; they are how a
@@ -81,18 +77,13 @@ type PortBinding struct {
 
 // Image is what the cache knows of one local image.
 type Image struct {
-	ID       string
-	RepoTags []string
-	Size     int64
-	Created  time.Time
-}
-
-// CreateConfig is everything needed to create a container.
-type CreateConfig struct {
-	Name       string
-	Config     *container.Config
-	HostConfig *container.HostConfig
-	Network    *network.NetworkingConfig
+	ID string
+	// RepoTags ("busybox:latest") and RepoDigests ("busybox@sha256:…") are
+	// the names the image goes by, as the daemon writes them.
+	RepoTags    []string
+	RepoDigests []string
+	Size        int64
+	Created     time.Time
 }
 
 // PullAuth is registry credentials for one pull; empty means anonymous.
@@ -111,7 +102,8 @@ type ChangeKind string
 const (
 	ContainerChanged ChangeKind = "changed"
 	ContainerRemoved ChangeKind = "removed"
-	ImageChanged     ChangeKind = "image"
+	// ImageChanged says an image came, went, or gained or lost a name.
+	ImageChanged ChangeKind = "image"
 	// Resynced follows a full relist, e.g. after the daemon came back:
 	// subscribers should look at everything again.
 	Resynced ChangeKind = "resynced"
@@ -119,52 +111,10 @@ const (
 
 // Change tells a subscriber that the cache changed. Container is the new state
 // (the last known one for ContainerRemoved); it is nil for Resynced and
-// ImageChanged (which sets ImageRef to the reference or id involved).
+// ImageChanged (which sets ImageRef to the image's id, or the reference
+// that no longer names an image).
 type Change struct {
 	Kind      ChangeKind
 	Container *Container
 	ImageRef  string
-}
-
-// Client is the Docker daemon as the controllers see it.
-type Client interface {
-	// Synced reports whether the first List has filled the cache.
-	Synced() bool
-	// Containers returns every cached container.
-	Containers() []Container
-	// Container returns the cached container with the id.
-	Container(id string) (Container, bool)
-	// TaskContainers returns the cached containers labelled with the task ARN.
-	TaskContainers(taskARN string) []Container
-	// ImagePresent reports whether the image reference resolves locally, and
-	// its id.
-	ImagePresent(ctx context.Context, ref string) (Image, bool, error)
-
-	// CreateContainer creates a container and puts it in the cache before it
-	// returns, so a caller never misses its own container.
-	CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error)
-	StartContainer(ctx context.Context, id string) error
-	// SignalContainer sends a signal ("SIGTERM", "SIGKILL", …).
-	SignalContainer(ctx context.Context, id, signal string) error
-	RemoveContainer(ctx context.Context, id string, removeVolumes bool) error
-	// InspectContainer asks the daemon and refreshes the cache.
-	InspectContainer(ctx context.Context, id string) (Container, error)
-
-	// PullImage pulls ref; progress, when not nil, is called with bytes done
-	// and total as layers download.
-	PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error
-	// DeleteImage removes one image reference (or id) without force; see
-	// ErrImageInUse.
-	DeleteImage(ctx context.Context, ref string) (ImageRemoval, error)
-	// ListImages returns every local image.
-	ListImages(ctx context.Context) ([]Image, error)
-	// DataDisk reports the usage of the disk holding the daemon's data.
-	DataDisk(ctx context.Context) (DiskUsage, error)
-	// EnsureVolume creates the named volume unless it exists.
-	EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error
-	RemoveVolume(ctx context.Context, name string) error
-
-	// Subscribe calls fn after every cache change, until cancel is called.
-	// fn must not block.
-	Subscribe(fn func(Change)) (cancel func())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
@@ -21,11 +21,14 @@ import (
 
 const testImage = "ecs-agent-test/app:latest"
 
-// noDaemon says why the integration tests skip; "" when a daemon answers.
+// noDaemon says why the real-daemon tests skip; "" when they run.
 var noDaemon string
 
 func TestMain(m *testing.M) {
-	if err := pingDaemon(); err != nil {
+	flag.Parse()
+	if testing.Short() {
+		noDaemon = "-short runs without Docker"
+	} else if err := pingDaemon(); err != nil {
 		noDaemon = err.Error()
 	} else if out, err := exec.Command("../../hack/build-test-images.sh").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build the test image: %v\n%s", err, out)
@@ -69,7 +72,7 @@ type fixture struct {
 func newFixture(t *testing.T, opts dockerstate.Options) *fixture {
 	t.Helper()
 	if noDaemon != "" {
-		t.Skipf("no docker daemon answers (%s); the integration tests need one", noDaemon)
+		t.Skipf("real-daemon test skipped: %s", noDaemon)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -142,9 +145,10 @@ func (f *fixture) labels(name string) map[string]string {
 // config is a create config for a task container running testapp cmd.
 func (f *fixture) config(name string, cmd ...string) dockerstate.CreateConfig {
 	return dockerstate.CreateConfig{
-		Name:       dockerstate.ContainerName("test", 1, name),
-		Config:     &container.Config{Image: testImage, Cmd: cmd, Labels: f.labels(name)},
-		HostConfig: &container.HostConfig{},
+		Name:    dockerstate.ContainerName("test", 1, name),
+		Image:   testImage,
+		Command: cmd,
+		Labels:  f.labels(name),
 	}
 }
 

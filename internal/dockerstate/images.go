@@ -41,10 +41,11 @@ func (u DiskUsage) UsedPercent() float64 {
 	return 100 * float64(u.Total-min(u.Available, u.Total)) / float64(u.Total)
 }
 
-// DeleteImage implements Client. It never forces: the daemon refuses while
-// a container uses the image (ErrImageInUse), which is the last guard
-// against removing an image a task is starting with, and removing a
-// reference of an image that has other references only untags it.
+// DeleteImage removes one image reference (or id). It never forces: the
+// daemon refuses while a container uses the image (ErrImageInUse), which is
+// the last guard against removing an image a task is starting with, and
+// removing a reference of an image that has other references only untags
+// it. The image cache shows the removal before DeleteImage returns.
 func (d *Docker) DeleteImage(ctx context.Context, ref string) (ImageRemoval, error) {
 	ctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()
@@ -64,11 +65,11 @@ func (d *Docker) DeleteImage(ctx context.Context, ref string) (ImageRemoval, err
 			out.Deleted = append(out.Deleted, item.Deleted)
 		}
 	}
-	d.notify(&Change{Kind: ImageChanged, ImageRef: ref})
+	d.afterImageRemoval(ctx, ref, out)
 	return out, nil
 }
 
-// ListImages implements Client: every tagged or dangling top-level image.
+// ListImages asks the daemon for every tagged or dangling top-level image.
 func (d *Docker) ListImages(ctx context.Context) ([]Image, error) {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()
@@ -78,14 +79,15 @@ func (d *Docker) ListImages(ctx context.Context) ([]Image, error) {
 	}
 	out := make([]Image, 0, len(res.Items))
 	for _, s := range res.Items {
-		out = append(out, Image{ID: s.ID, RepoTags: s.RepoTags, Size: s.Size, Created: time.Unix(s.Created, 0)})
+		out = append(out, Image{ID: s.ID, RepoTags: s.RepoTags, RepoDigests: s.RepoDigests, Size: s.Size, Created: time.Unix(s.Created, 0)})
 	}
 	return out, nil
 }
 
-// DataDisk implements Client: statfs of the daemon's data root, which
-// docker info names. The agent must see the same filesystem as the daemon
-// (it does when it runs on the host, or in a container that mounts it).
+// DataDisk reports the usage of the disk holding the daemon's data: statfs
+// of the data root docker info names. The agent must see the same
+// filesystem as the daemon (it does when it runs on the host, or in a
+// container that mounts it).
 func (d *Docker) DataDisk(ctx context.Context) (DiskUsage, error) {
 	ctx, cancel := d.callCtx(ctx)
 	defer cancel()

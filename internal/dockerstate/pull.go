@@ -18,12 +18,14 @@ import (
 // the inactivity timeout and was cancelled.
 var ErrPullInactive = errors.New("no pull progress")
 
-// PullImage implements Client. The pull's own error, if any, arrives inside
-// the JSON progress stream after the HTTP answer said 200, so the whole
-// stream is read before the pull counts as done. Two limits bound it: the
+// PullImage pulls ref; progress, when not nil, is called with the bytes
+// done and the total as layers download. The pull's own error, if any,
+// arrives inside the JSON progress stream after the HTTP answer said 200,
+// so the whole stream is read before the pull counts as done. Two limits bound it: the
 // whole pull (PullTimeout) and silence on its progress stream
 // (PullInactivityTimeout): a registry that stops sending bytes mid-blob
 // would otherwise hold the pull until the whole-pull limit, hours later.
+// The pulled image is in the cache before PullImage returns.
 func (d *Docker) PullImage(ctx context.Context, ref string, auth PullAuth, progress func(done, total int64)) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.PullTimeout)
 	defer cancel()
@@ -56,7 +58,8 @@ func (d *Docker) PullImage(ctx context.Context, ref string, auth PullAuth, progr
 	if err := followPull(alive, progress); err != nil {
 		return pullError(ctx, ref, err)
 	}
-	return nil
+	watchdog.Stop() // the pull is done; the lookup is not pull progress
+	return d.cachePulled(ctx, ref)
 }
 
 // pullError names why a pull ended: the inactivity or whole-pull limit

@@ -85,7 +85,7 @@ func (d *Docker) session(ctx context.Context) (connected bool, err error) {
 	if wasSynced {
 		d.log.Info("docker daemon back; cache resynced")
 	} else {
-		d.log.Info("docker state synced", "containers", len(d.Containers()))
+		d.log.Info("docker state synced", "containers", len(d.Containers()), "images", d.imageCount())
 	}
 	d.notify(&Change{Kind: Resynced})
 
@@ -140,12 +140,21 @@ func (d *Docker) subscribeEvents(ctx context.Context) (client.EventsResult, erro
 	}
 }
 
-// relist compares the cache with a fresh List of the task containers. Every
-// listed container is inspected; every cached container the List lacks is
-// inspected too rather than dropped, because it may have been created after
-// the List was taken. Inspect finds out which are really gone, which is what
-// an events-only cache (the ECS agent's #364) never learns.
+// relist brings the cache in line with a fresh List of the task containers
+// and of the images.
 func (d *Docker) relist(ctx context.Context) error {
+	if err := d.relistContainers(ctx); err != nil {
+		return err
+	}
+	return d.relistImages(ctx)
+}
+
+// relistContainers compares the cache with a fresh List of the task
+// containers. Every listed container is inspected; every cached container
+// the List lacks is inspected too rather than dropped, because it may have
+// been created after the List was taken. Inspect finds out which are really gone, which is what
+// an events-only cache (the ECS agent's #364) never learns.
+func (d *Docker) relistContainers(ctx context.Context) error {
 	lctx, cancel := d.callCtx(ctx)
 	res, err := d.api.ContainerList(lctx, client.ContainerListOptions{
 		All:     true,
@@ -185,12 +194,7 @@ func (d *Docker) relist(ctx context.Context) error {
 func (d *Docker) handleEvent(ctx context.Context, m events.Message) error {
 	switch m.Type {
 	case events.ImageEventType:
-		ref := m.Actor.Attributes["name"]
-		if ref == "" {
-			ref = m.Actor.ID
-		}
-		d.notify(&Change{Kind: ImageChanged, ImageRef: ref})
-		return nil
+		return d.handleImageEvent(ctx, m)
 	case events.ContainerEventType:
 	default:
 		return nil

@@ -78,7 +78,7 @@ func measureCleanup(b *testing.B, name string, perCycle int, young, real bool) c
 		b.Fatal(err)
 	}
 	defer st.Close()
-	var docker dockerstate.Client
+	var docker controllers.ImageCleanupDocker
 	refs := make([]string, cleanupImages)
 	for i := range refs {
 		refs[i] = fmt.Sprintf("ecs-agent-test/cleanup-bench-%d:%d", i, os.Getpid())
@@ -136,7 +136,7 @@ func measureCleanup(b *testing.B, name string, perCycle int, young, real bool) c
 }
 
 // realImages tags the test image under every ref on the real daemon.
-func realImages(b *testing.B, refs []string) dockerstate.Client {
+func realImages(b *testing.B, refs []string) controllers.ImageCleanupDocker {
 	b.Helper()
 	api, err := client.New(client.FromEnv)
 	if err != nil {

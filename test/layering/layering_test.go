@@ -48,12 +48,12 @@ var rules = []rule{
 		transitive: true,
 	},
 	{
-		// STYLE habit 3. controllers is not in scope yet: it still builds
-		// Docker's container and network configs from moby's types. Add
-		// "controllers/..." once those stay behind internal/dockerstate.
+		// STYLE habit 3: consumers describe what they need in
+		// dockerstate's own types (test/e2e, test/bench and hack drive
+		// the real daemon from outside, and are out of scope).
 		name:     "only internal/dockerstate imports the Docker client and types",
 		imported: "github.com/moby/moby",
-		scope:    []string{"api/...", "cmd/...", "internal/..."},
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
 		allowed:  []string{"internal/dockerstate/..."},
 	},
 	{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -20,87 +19,64 @@ const (
 // otherwise.
 const fakeDiskTotal = 100 << 30
 
-// DeleteImage implements dockerstate.Client as the daemon does without
-// force: the last reference of an image some container (in any state) was
-// created from is refused with ErrImageInUse; otherwise the reference goes,
-// and the image with it when no other reference names it.
+// DeleteImage fakes Docker.DeleteImage as the daemon does it without
+// force: removing a name of an image that has others only untags it; the
+// last name, or the id of an image with one name, goes with the image,
+// which is refused with ErrImageInUse while some container (in any state)
+// was created from it; the id of an image with several names is refused
+// too.
 func (f *Fake) DeleteImage(ctx context.Context, ref string) (dockerstate.ImageRemoval, error) {
 	if err := f.enter(ctx, DeleteImage); err != nil {
 		return dockerstate.ImageRemoval{}, err
 	}
-	img, ok := f.images[ref]
-	if !ok {
-		f.mu.Unlock()
+	out, err := f.deleteImageLocked(ref)
+	f.mu.Unlock()
+	if err == nil {
+		f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
+	}
+	return out, err
+}
+
+func (f *Fake) deleteImageLocked(ref string) (dockerstate.ImageRemoval, error) {
+	img, ok, err := f.images.Resolve(ref)
+	switch {
+	case err != nil:
+		return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: %w", ref, err)
+	case !ok:
 		return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: %w", ref, notFound("image", ref))
 	}
-	delete(f.images, ref)
-	last := !f.imageReferencedLocked(img.ID)
-	if last {
-		// Like the daemon: another reference may be untagged while a
-		// container uses the image, the last one may not.
-		for _, e := range f.containers {
-			if e.c.Image == ref || e.c.ImageID == img.ID {
-				f.images[ref] = img
-				f.mu.Unlock()
-				return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: container %s uses it: %w", ref, e.c.ID, dockerstate.ErrImageInUse)
-			}
+	names := append(slices.Clone(img.RepoTags), img.RepoDigests...)
+	out := dockerstate.ImageRemoval{Deleted: []string{img.ID}}
+	if rest, byName := f.images.Untag(ref); byName {
+		out.Untagged = []string{ref}
+		if len(rest.RepoTags)+len(rest.RepoDigests) > 0 {
+			return dockerstate.ImageRemoval{Untagged: out.Untagged}, nil
+		}
+		f.images.Put(img) // not gone yet: the image may be in use
+	} else if len(names) > 1 {
+		return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: it is referenced in multiple repositories: %w", ref, dockerstate.ErrImageInUse)
+	} else {
+		out.Untagged = names
+	}
+	for _, e := range f.containers {
+		if e.c.ImageID == img.ID || e.c.Image == ref {
+			return dockerstate.ImageRemoval{}, fmt.Errorf("remove image %s: container %s uses it: %w", ref, e.c.ID, dockerstate.ErrImageInUse)
 		}
 	}
-	out := dockerstate.ImageRemoval{}
-	if ref != img.ID {
-		out.Untagged = []string{ref}
-	}
-	if last {
-		delete(f.images, img.ID)
-		out.Deleted = []string{img.ID}
-	}
-	f.mu.Unlock()
-	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
+	f.images.Delete(img.ID)
 	return out, nil
 }
 
-func (f *Fake) imageReferencedLocked(id string) bool {
-	for ref, img := range f.images {
-		if ref != id && img.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// ListImages implements dockerstate.Client, one entry per image id.
+// ListImages fakes Docker.ListImages, one entry per image id.
 func (f *Fake) ListImages(ctx context.Context) ([]dockerstate.Image, error) {
 	if err := f.enter(ctx, ListImages); err != nil {
 		return nil, err
 	}
 	defer f.mu.Unlock()
-	return f.listImagesLocked(), nil
+	return f.images.Images(), nil
 }
 
-func (f *Fake) listImagesLocked() []dockerstate.Image {
-	byID := map[string]dockerstate.Image{}
-	for ref, img := range f.images {
-		if ref == img.ID {
-			continue
-		}
-		cur, ok := byID[img.ID]
-		if !ok {
-			cur = img
-			cur.RepoTags = nil
-		}
-		cur.RepoTags = append(cur.RepoTags, ref)
-		byID[img.ID] = cur
-	}
-	out := make([]dockerstate.Image, 0, len(byID))
-	for _, img := range byID {
-		slices.Sort(img.RepoTags)
-		out = append(out, img)
-	}
-	slices.SortFunc(out, func(a, b dockerstate.Image) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
-
-// DataDisk implements dockerstate.Client: a pretend disk of SetDisk's size
+// DataDisk fakes Docker.DataDisk: a pretend disk of SetDisk's size
 // whose used bytes are SetDisk's base plus the sizes of the present images,
 // so removing an image frees its size.
 func (f *Fake) DataDisk(ctx context.Context) (dockerstate.DiskUsage, error) {
@@ -113,7 +89,7 @@ func (f *Fake) DataDisk(ctx context.Context) (dockerstate.DiskUsage, error) {
 		total = fakeDiskTotal
 	}
 	used := f.diskBase
-	for _, img := range f.listImagesLocked() {
+	for _, img := range f.images.Images() {
 		used += uint64(img.Size)
 	}
 	return dockerstate.DiskUsage{Path: "/var/lib/docker", Total: total, Available: total - min(used, total)}, nil

@@ -3,6 +3,7 @@ package dockerfake
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -16,20 +17,24 @@ var signals = map[string]int{
 	"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15,
 }
 
-// CreateContainer implements dockerstate.Client. As in Docker the image must
+// CreateContainer fakes Docker.CreateContainer. As in Docker the image must
 // be present (ErrNotFound otherwise) and the name unused.
 func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig) (dockerstate.Container, error) {
 	if err := f.enter(ctx, CreateContainer); err != nil {
 		return dockerstate.Container{}, err
 	}
-	if cfg.Config == nil || cfg.Config.Image == "" {
+	if cfg.Image == "" {
 		f.mu.Unlock()
 		return dockerstate.Container{}, cerrdefs.ErrInvalidArgument.WithMessage("fake create: config.Image is required")
 	}
-	img, ok := f.images[cfg.Config.Image]
+	img, ok, err := f.images.Resolve(cfg.Image)
+	if err != nil {
+		f.mu.Unlock()
+		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, cerrdefs.ErrInvalidArgument.WithMessage(err.Error()))
+	}
 	if !ok {
 		f.mu.Unlock()
-		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Config.Image))
+		return dockerstate.Container{}, fmt.Errorf("create container %s: %w", cfg.Name, notFound("image", cfg.Image))
 	}
 	for _, e := range f.containers {
 		if cfg.Name != "" && e.c.Name == cfg.Name {
@@ -46,12 +51,12 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	e := &entry{cfg: cfg, c: dockerstate.Container{
 		ID:         id,
 		Name:       name,
-		Image:      cfg.Config.Image,
+		Image:      cfg.Image,
 		ImageID:    img.ID,
-		Labels:     cfg.Config.Labels,
+		Labels:     maps.Clone(cfg.Labels),
 		State:      dockerstate.StateCreated,
 		CreatedAt:  f.Now(),
-		StopSignal: cfg.Config.StopSignal,
+		StopSignal: cfg.StopSignal,
 	}}
 	f.containers[id] = e
 	c, ch := clone(e.c), changed(e)
@@ -60,7 +65,7 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	return c, nil
 }
 
-// StartContainer implements dockerstate.Client. Starting a running
+// StartContainer fakes Docker.StartContainer. Starting a running
 // container is a no-op, as in Docker. Host ports come from the create
 // config's port bindings; an empty host port gets one from 49153 up.
 func (f *Fake) StartContainer(ctx context.Context, id string) error {
@@ -92,34 +97,25 @@ func (f *Fake) StartContainer(ctx context.Context, id string) error {
 }
 
 func (f *Fake) bindPortsLocked(cfg dockerstate.CreateConfig) []dockerstate.PortBinding {
-	if cfg.HostConfig == nil {
-		return nil
-	}
 	var out []dockerstate.PortBinding
-	for port, bindings := range cfg.HostConfig.PortBindings {
-		for _, b := range bindings {
-			hostPort, err := strconv.Atoi(b.HostPort)
-			if err != nil || hostPort == 0 {
-				hostPort = int(f.nextPort)
-				f.nextPort++
-			}
-			ip := "0.0.0.0"
-			if b.HostIP.IsValid() {
-				ip = b.HostIP.String()
-			}
-			out = append(out, dockerstate.PortBinding{
-				ContainerPort: int32(port.Num()),
-				HostPort:      int32(hostPort),
-				Protocol:      string(port.Proto()),
-				HostIP:        ip,
-			})
+	for _, b := range cfg.Ports {
+		if b.Protocol == "" {
+			continue // not published, as in Docker
 		}
+		if b.HostPort == 0 {
+			b.HostPort = f.nextPort
+			f.nextPort++
+		}
+		if b.HostIP == "" {
+			b.HostIP = "0.0.0.0"
+		}
+		out = append(out, b)
 	}
 	dockerstate.SortPortBindings(out)
 	return out
 }
 
-// SignalContainer implements dockerstate.Client. A signal the test has not
+// SignalContainer fakes Docker.SignalContainer. A signal the test has not
 // told the container to ignore (IgnoreSignal) makes it exit with 128 plus
 // the signal's number, as a process killed by it does; SIGKILL cannot be
 // ignored. Signalling a container that is not running is a conflict, as
@@ -177,7 +173,7 @@ func (f *Fake) exitLocked(e *entry, code int, oom bool) {
 	e.c.Ports = nil // Docker unpublishes a stopped container's ports
 }
 
-// RemoveContainer implements dockerstate.Client; like the real one it
+// RemoveContainer fakes Docker.RemoveContainer; like the real one it
 // removes running containers too.
 func (f *Fake) RemoveContainer(ctx context.Context, id string, removeVolumes bool) error {
 	if err := f.enter(ctx, RemoveContainer); err != nil {
@@ -195,7 +191,7 @@ func (f *Fake) RemoveContainer(ctx context.Context, id string, removeVolumes boo
 	return nil
 }
 
-// InspectContainer implements dockerstate.Client.
+// InspectContainer fakes Docker.InspectContainer.
 func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Container, error) {
 	if err := f.enter(ctx, InspectContainer); err != nil {
 		return dockerstate.Container{}, err
@@ -209,9 +205,9 @@ func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Con
 }
 
 func hasHealthcheck(cfg dockerstate.CreateConfig) bool {
-	if cfg.Config == nil || cfg.Config.Healthcheck == nil {
+	if cfg.HealthCheck == nil {
 		return false
 	}
-	test := cfg.Config.Healthcheck.Test
+	test := cfg.HealthCheck.Test
 	return len(test) > 0 && test[0] != "NONE"
 }

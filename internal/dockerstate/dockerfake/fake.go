@@ -1,5 +1,5 @@
-// Package dockerfake is an in-memory dockerstate.Client for controller unit
-// tests: a pretend daemon whose containers move through Docker's states,
+// Package dockerfake is an in-memory stand-in for *dockerstate.Docker in
+// controller unit tests: a pretend daemon whose containers move through Docker's states,
 // with helpers to make things happen behind the agent's back (a container
 // exits, turns healthy, vanishes) and per-method fault injection.
 //
@@ -21,7 +21,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
 
-// Method names a Client method, for fault injection and call counts.
+// Method names a method of the fake, for fault injection and call counts.
 type Method string
 
 // The methods that talk to the daemon.
@@ -41,7 +41,9 @@ const (
 // reports true for it.
 var ErrTransient = fmt.Errorf("fake docker daemon: %w", cerrdefs.ErrUnavailable)
 
-// Fake is the in-memory Client. The zero value is not usable; call New.
+// Fake is the in-memory Docker. It satisfies every interface the agent's
+// consumers declare for Docker (the controllers package checks that at
+// compile time). The zero value is not usable; call New.
 type Fake struct {
 	// Now is the fake's clock for container times.
 	Now func() time.Time
@@ -49,7 +51,8 @@ type Fake struct {
 	mu         sync.Mutex
 	synced     bool
 	containers map[string]*entry
-	images     map[string]dockerstate.Image // by reference and by id
+	images     dockerstate.ImageIndex
+	nextImage  int
 	pulls      map[string]error
 	volumes    map[string]Volume
 	faults     map[Method][]fault
@@ -84,15 +87,12 @@ type fault struct {
 	hang bool
 }
 
-var _ dockerstate.Client = (*Fake)(nil)
-
 // New returns an empty fake that is already synced.
 func New() *Fake {
 	return &Fake{
 		Now:        time.Now,
 		synced:     true,
 		containers: map[string]*entry{},
-		images:     map[string]dockerstate.Image{},
 		pulls:      map[string]error{},
 		volumes:    map[string]Volume{},
 		faults:     map[Method][]fault{},
@@ -102,7 +102,7 @@ func New() *Fake {
 	}
 }
 
-// Synced implements dockerstate.Client.
+// Synced fakes Docker.Synced.
 func (f *Fake) Synced() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,7 +116,7 @@ func (f *Fake) SetSynced(synced bool) {
 	f.synced = synced
 }
 
-// Containers implements dockerstate.Client; it returns every container,
+// Containers fakes Docker.Containers; it returns every container,
 // labelled or not, oldest first.
 func (f *Fake) Containers() []dockerstate.Container {
 	f.mu.Lock()
@@ -124,7 +124,7 @@ func (f *Fake) Containers() []dockerstate.Container {
 	return f.sortedLocked(func(*entry) bool { return true })
 }
 
-// Container implements dockerstate.Client.
+// Container fakes Docker.Container.
 func (f *Fake) Container(id string) (dockerstate.Container, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -135,7 +135,7 @@ func (f *Fake) Container(id string) (dockerstate.Container, bool) {
 	return clone(e.c), true
 }
 
-// TaskContainers implements dockerstate.Client.
+// TaskContainers fakes Docker.TaskContainers.
 func (f *Fake) TaskContainers(taskARN string) []dockerstate.Container {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -158,7 +158,7 @@ func (f *Fake) sortedLocked(keep func(*entry) bool) []dockerstate.Container {
 	return out
 }
 
-// Subscribe implements dockerstate.Client.
+// Subscribe fakes Docker.Subscribe.
 func (f *Fake) Subscribe(fn func(dockerstate.Change)) (cancel func()) {
 	f.subMu.Lock()
 	defer f.subMu.Unlock()

@@ -3,13 +3,9 @@ package dockerfake_test
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate/dockerfake"
@@ -33,7 +29,8 @@ func setup(t *testing.T) (*dockerfake.Fake, *[]dockerstate.Change) {
 func config(name string) dockerstate.CreateConfig {
 	return dockerstate.CreateConfig{
 		Name:   dockerstate.ContainerName("fam", 1, name),
-		Config: &container.Config{Image: image, Labels: dockerstate.LabelsFor(taskARN, name, "fam", 1, "c")},
+		Image:  image,
+		Labels: dockerstate.LabelsFor(taskARN, name, "fam", 1, "c"),
 	}
 }
 
@@ -63,10 +60,10 @@ func TestContainerGoesThroughDockersStates(t *testing.T) {
 	f, log := setup(t)
 	ctx := context.Background()
 	cfg := config("web")
-	port := network.MustParsePort("80/tcp")
-	cfg.HostConfig = &container.HostConfig{PortBindings: network.PortMap{
-		port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "8080"}, {}},
-	}}
+	cfg.Ports = []dockerstate.PortBinding{
+		{ContainerPort: 80, Protocol: "tcp", HostIP: "127.0.0.1", HostPort: 8080},
+		{ContainerPort: 80, Protocol: "tcp"},
+	}
 	*log = nil
 
 	c := create(t, f, cfg)
@@ -114,7 +111,7 @@ func TestDaemonRefusalsLookLikeDockers(t *testing.T) {
 	}{
 		{"create from a missing image", func() error {
 			cfg := config("x")
-			cfg.Config.Image = "missing:latest"
+			cfg.Image = "missing:latest"
 			_, err := f.CreateContainer(ctx, cfg)
 			return err
 		}, true},
@@ -231,11 +228,49 @@ func TestPullOutcomeIsChosenPerReference(t *testing.T) {
 	}
 }
 
+func TestImagesResolveAndGoAsInDocker(t *testing.T) {
+	f, _ := setup(t)
+	ctx := context.Background()
+	img := f.AddImage("busybox:latest", dockerstate.Image{})
+	for _, ref := range []string{"busybox", "docker.io/library/busybox:latest", img.ID, img.ID[len("sha256:"):][:12]} {
+		if got, ok, err := f.ImagePresent(ctx, ref); !ok || err != nil || got.ID != img.ID {
+			t.Errorf("ImagePresent(%q) = %+v, %v, %v; want image %s", ref, got, ok, err, img.ID)
+		}
+	}
+	f.AddImage("busybox:1.36", dockerstate.Image{ID: img.ID})
+	if list, _ := f.ListImages(ctx); len(list) != 2 || !reflect.DeepEqual(list[1].RepoTags, []string{"busybox:1.36", "busybox:latest"}) {
+		t.Fatalf("ListImages = %+v; want %s (image) with both tags beside %s", list, img.ID, image)
+	}
+
+	if removal, err := f.DeleteImage(ctx, "busybox"); err != nil || !reflect.DeepEqual(removal, dockerstate.ImageRemoval{Untagged: []string{"busybox"}}) {
+		t.Fatalf("DeleteImage of one of two names = %+v, %v; want it untagged only", removal, err)
+	}
+	cfg := config("user")
+	cfg.Image = "busybox:1.36"
+	c := create(t, f, cfg)
+	if _, err := f.DeleteImage(ctx, "busybox:1.36"); !errors.Is(err, dockerstate.ErrImageInUse) {
+		t.Fatalf("DeleteImage of the last name of an image a container uses: %v; want ErrImageInUse", err)
+	}
+	if _, ok, _ := f.ImagePresent(ctx, "busybox:1.36"); !ok {
+		t.Fatal("a refused DeleteImage removed the name")
+	}
+	if err := f.RemoveContainer(ctx, c.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	removal, err := f.DeleteImage(ctx, img.ID)
+	if err != nil || !reflect.DeepEqual(removal, dockerstate.ImageRemoval{Untagged: []string{"busybox:1.36"}, Deleted: []string{img.ID}}) {
+		t.Fatalf("DeleteImage by id once unused = %+v, %v; want untagged and deleted", removal, err)
+	}
+	if _, ok, _ := f.ImagePresent(ctx, img.ID); ok {
+		t.Error("deleted image still present")
+	}
+}
+
 func TestThingsHappenBehindTheAgentsBack(t *testing.T) {
 	f, log := setup(t)
 	ctx := context.Background()
 	cfg := config("svc")
-	cfg.Config.Healthcheck = &container.HealthConfig{Test: []string{"CMD", "/check"}}
+	cfg.HealthCheck = &dockerstate.HealthCheck{Test: []string{"CMD", "/check"}}
 	a, b, c := create(t, f, cfg), create(t, f, config("b")), create(t, f, config("c"))
 	for _, id := range []string{a.ID, b.ID} {
 		if err := f.StartContainer(ctx, id); err != nil {

@@ -2,8 +2,11 @@ package dockerfake
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -11,20 +14,21 @@ import (
 // fakeImageSize is what a pulled image weighs unless the test says otherwise.
 const fakeImageSize = 4 << 20
 
-// ImagePresent implements dockerstate.Client; ref may be a reference or an
-// image id.
+// ImagePresent fakes Docker.ImagePresent: ref resolves as the daemon
+// resolves it (dockerstate.ImageIndex), so a short name, a digest or an id
+// finds the image as it would on a real host.
 func (f *Fake) ImagePresent(ctx context.Context, ref string) (dockerstate.Image, bool, error) {
 	if err := f.enter(ctx, ImagePresent); err != nil {
 		return dockerstate.Image{}, false, err
 	}
 	defer f.mu.Unlock()
-	img, ok := f.images[ref]
-	return img, ok, nil
+	return f.images.Resolve(ref)
 }
 
-// PullImage implements dockerstate.Client. The outcome is what SetPull said
-// for ref, success by default; a successful pull makes the image present,
-// reports progress in two steps and announces ImageChanged.
+// PullImage fakes Docker.PullImage. The outcome is what SetPull said for
+// ref, success by default; a successful pull makes the image present (the
+// one ref already names, or a new one), reports progress in two steps and
+// announces ImageChanged.
 func (f *Fake) PullImage(ctx context.Context, ref string, auth dockerstate.PullAuth, progress func(done, total int64)) error {
 	if err := f.enter(ctx, PullImage); err != nil {
 		return err
@@ -33,22 +37,21 @@ func (f *Fake) PullImage(ctx context.Context, ref string, auth dockerstate.PullA
 		f.mu.Unlock()
 		return fmt.Errorf("pull %s: %w", ref, err)
 	}
-	img, ok := f.images[ref]
-	if !ok {
-		img = dockerstate.Image{
-			ID:       fmt.Sprintf("sha256:%064x", len(f.images)+1),
-			RepoTags: []string{ref},
-			Size:     fakeImageSize,
-			Created:  f.Now(),
-		}
+	img, ok, err := f.images.Resolve(ref)
+	if err != nil {
+		f.mu.Unlock()
+		return fmt.Errorf("pull %s: %w", ref, err)
 	}
-	f.addImageLocked(ref, img)
+	if !ok {
+		img = dockerstate.Image{ID: f.newImageIDLocked(), RepoTags: []string{ref}, Size: fakeImageSize, Created: f.Now()}
+		f.images.Put(img)
+	}
 	f.mu.Unlock()
 	if progress != nil {
 		progress(img.Size/2, img.Size)
 		progress(img.Size, img.Size)
 	}
-	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
+	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: img.ID})
 	return nil
 }
 
@@ -61,40 +64,55 @@ func (f *Fake) SetPull(ref string, err error) {
 	f.pulls[ref] = err
 }
 
-// AddImage makes ref present as img (ID defaulted when empty), as if it had
-// been loaded by other means. Subscribers are told ImageChanged.
+// AddImage makes ref name img, as if it had been pulled, tagged or loaded
+// by other means: img's ID is defaulted when empty, and an image the fake
+// already holds under that ID keeps its other names. Subscribers are told
+// ImageChanged. It returns the image as stored.
 func (f *Fake) AddImage(ref string, img dockerstate.Image) dockerstate.Image {
 	f.mu.Lock()
 	if img.ID == "" {
-		img.ID = fmt.Sprintf("sha256:%064x", len(f.images)+1)
+		img.ID = f.newImageIDLocked()
 	}
-	if img.RepoTags == nil {
-		img.RepoTags = []string{ref}
+	if old, ok, _ := f.images.Resolve(img.ID); ok && old.ID == img.ID {
+		img.RepoTags = append(old.RepoTags, img.RepoTags...)
+		img.RepoDigests = append(old.RepoDigests, img.RepoDigests...)
 	}
-	f.addImageLocked(ref, img)
+	if !slices.Contains(img.RepoTags, ref) && !slices.Contains(img.RepoDigests, ref) {
+		img.RepoTags = append(img.RepoTags, ref)
+	}
+	img.RepoTags = compactSorted(img.RepoTags)
+	img.RepoDigests = compactSorted(img.RepoDigests)
+	f.images.Put(img)
 	f.mu.Unlock()
-	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
+	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: img.ID})
 	return img
 }
 
-func (f *Fake) addImageLocked(ref string, img dockerstate.Image) {
-	f.images[ref] = img
-	f.images[img.ID] = img
-}
-
-// RemoveImage makes ref (and its id) absent. Subscribers are told
+// RemoveImage makes the image ref names absent, with all its names, as
+// docker rmi -f would behind the agent's back. Subscribers are told
 // ImageChanged.
 func (f *Fake) RemoveImage(ref string) {
 	f.mu.Lock()
-	if img, ok := f.images[ref]; ok {
-		delete(f.images, img.ID)
+	if img, ok, _ := f.images.Resolve(ref); ok {
+		f.images.Delete(img.ID)
 	}
-	delete(f.images, ref)
 	f.mu.Unlock()
 	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: ref})
 }
 
-// EnsureVolume implements dockerstate.Client.
+// newImageIDLocked makes an id that, like a real one, differs from the
+// others in its first digits, so that short ids resolve.
+func (f *Fake) newImageIDLocked() string {
+	f.nextImage++
+	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(strconv.Itoa(f.nextImage))))
+}
+
+func compactSorted(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// EnsureVolume fakes Docker.EnsureVolume.
 func (f *Fake) EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error {
 	if err := f.enter(ctx, EnsureVolume); err != nil {
 		return err
@@ -106,7 +124,7 @@ func (f *Fake) EnsureVolume(ctx context.Context, name, driver string, driverOpts
 	return nil
 }
 
-// RemoveVolume implements dockerstate.Client.
+// RemoveVolume fakes Docker.RemoveVolume.
 func (f *Fake) RemoveVolume(ctx context.Context, name string) error {
 	if err := f.enter(ctx, RemoveVolume); err != nil {
 		return err

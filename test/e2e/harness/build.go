@@ -6,6 +6,7 @@
 package harness
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,6 +82,12 @@ func Main(m *testing.M, eager bool) int {
 			os.RemoveAll(buildDir)
 		}
 	}()
+	flag.Parse()
+	if testing.Short() {
+		// make test-unit promises a run without Docker.
+		fmt.Println("end-to-end tests and benchmarks skipped under -short: they need Docker")
+		return 0
+	}
 	if eager {
 		if _, err := Prepare(); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
