@@ -95,23 +95,7 @@ func (b *Bolt) Update(ctx context.Context, obj Object) error {
 		obj.SetResourceVersion(stored.ResourceVersion)
 		obj.SetUID(stored.UID)
 		obj.SetCreationTimestamp(stored.CreationTimestamp)
-		same, err := json.Marshal(obj)
-		if err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
-		}
-		if bytes.Equal(same, cur) {
-			return errUnchanged, nil
-		}
-		rv, err := nextResourceVersion(tx)
-		if err != nil {
-			return nil, err
-		}
-		obj.SetResourceVersion(formatRV(rv))
-		if err := put(bk, name, obj); err != nil {
-			return nil, err
-		}
-		b.publishOnCommit(tx, rv, Modified, kind, obj)
-		return nil, nil
+		return b.replace(tx, bk, kind, obj, cur)
 	})
 	switch {
 	case err == nil:
@@ -153,23 +137,7 @@ func (b *Bolt) UpdateStatus(ctx context.Context, obj Object) error {
 		}
 		setTypeMeta(merged, kind)
 		reflect.ValueOf(merged).Elem().FieldByName("Status").Set(status)
-		same, err := json.Marshal(merged)
-		if err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
-		}
-		if bytes.Equal(same, cur) {
-			return errUnchanged, nil
-		}
-		rv, err := nextResourceVersion(tx)
-		if err != nil {
-			return nil, err
-		}
-		merged.SetResourceVersion(formatRV(rv))
-		if err := put(bk, name, merged); err != nil {
-			return nil, err
-		}
-		b.publishOnCommit(tx, rv, Modified, kind, merged)
-		return nil, nil
+		return b.replace(tx, bk, kind, merged, cur)
 	})
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return fmt.Errorf("update status of %s %s: %w", kind, name, err)
@@ -218,6 +186,29 @@ func (b *Bolt) Delete(ctx context.Context, obj Object) error {
 		return fmt.Errorf("delete %s %s: %w", kind, name, err)
 	}
 	return nil
+}
+
+// replace writes obj over the stored JSON cur under a new resource version
+// and queues its event, or answers errUnchanged when obj, with the stored
+// resource version, encodes to cur: nothing but bookkeeping would change.
+func (b *Bolt) replace(tx *bbolt.Tx, bk *bbolt.Bucket, kind string, obj Object, cur []byte) (answer, abort error) {
+	same, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if bytes.Equal(same, cur) {
+		return errUnchanged, nil
+	}
+	rv, err := nextResourceVersion(tx)
+	if err != nil {
+		return nil, err
+	}
+	obj.SetResourceVersion(formatRV(rv))
+	if err := put(bk, obj.GetName(), obj); err != nil {
+		return nil, err
+	}
+	b.publishOnCommit(tx, rv, Modified, kind, obj)
+	return nil, nil
 }
 
 // commit runs op in a write transaction, possibly shared with concurrent
