@@ -25,8 +25,8 @@ func (t *taskRun) containerConfig(c *apiv1.ContainerSpec, bindings []apiv1.PortB
 	for k, v := range dockerstate.LabelsFor(spec.Arn, c.Name, spec.Family, spec.Revision, t.r.Opts.Cluster) {
 		labels[k] = v
 	}
+	// Name is the caller's: it is persisted before the create (see create).
 	cfg := dockerstate.CreateConfig{
-		Name:           dockerstate.ContainerName(spec.Family, spec.Revision, c.Name),
 		Image:          c.Image,
 		Command:        c.Command,
 		EntryPoint:     c.EntryPoint,

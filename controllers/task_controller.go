@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,6 +47,10 @@ type TaskReconciler struct {
 	Events Recorder
 	Now    Clock
 	Opts   TaskOptions
+
+	// signalled holds the containers this process sent a stop signal to
+	// (docker id → struct{}).
+	signalled sync.Map
 }
 
 var _ reconcile.Reconciler = (*TaskReconciler)(nil)

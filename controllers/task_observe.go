@@ -76,6 +76,12 @@ func (t *taskRun) findContainer(cs *apiv1.ContainerStatus, candidates []dockerst
 	if len(candidates) == 0 {
 		return dockerstate.Container{}, false
 	}
+	for _, c := range candidates {
+		if cs.DockerName != "" && c.Name == cs.DockerName {
+			// The container created under the name persisted for it.
+			return c, true
+		}
+	}
 	sort.Slice(candidates, func(i, j int) bool { return candidates[i].CreatedAt.Before(candidates[j].CreatedAt) })
 	if len(candidates) > 1 {
 		t.log.Info("more than one container for one definition; adopting the oldest", "container", cs.Name, "count", len(candidates))

@@ -212,8 +212,21 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	if err != nil {
 		return "", fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
 	}
+	if cs.DockerName == "" {
+		// The name is persisted before the create, so a create whose
+		// answer is lost (a client timeout, a crash) is found again by it
+		// instead of being made twice.
+		cs.DockerName = dockerstate.ContainerName(t.task.Spec.Family, t.task.Spec.Revision, c.Name)
+		if err := t.r.Store.UpdateStatus(ctx, t.task); err != nil {
+			return "", fmt.Errorf("record name of container %s of task %s: %w", c.Name, t.task.Name, err)
+		}
+	}
 	cfg := t.containerConfig(c, bindings)
+	cfg.Name = cs.DockerName
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
+	if errors.Is(err, dockerstate.ErrNameInUse) {
+		dc, err = t.adoptByName(ctx, cs.DockerName)
+	}
 	if err != nil {
 		if dockerstate.IsTransient(err) {
 			return "", fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
@@ -224,6 +237,20 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	t.applyDocker(cs, &dc)
 	t.event(apiv1.EventNormal, "Created", "created container %s (%s)", c.Name, short(dc.ID))
 	return "", nil
+}
+
+// adoptByName takes over the container an earlier create of this pass's
+// container made under the persisted name.
+func (t *taskRun) adoptByName(ctx context.Context, name string) (dockerstate.Container, error) {
+	dc, err := t.r.Docker.InspectContainer(ctx, name)
+	if err != nil {
+		return dockerstate.Container{}, fmt.Errorf("inspect container %s, whose name is taken: %w", name, err)
+	}
+	if dc.TaskARN() != t.task.Spec.Arn {
+		return dockerstate.Container{}, fmt.Errorf("container name %s is taken by a container of another task (%s)", name, dc.TaskARN())
+	}
+	t.log.Info("adopted a container an earlier create made", "container", name, "dockerId", short(dc.ID))
+	return dc, nil
 }
 
 func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {

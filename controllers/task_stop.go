@@ -92,7 +92,10 @@ func (t *taskRun) hasRunningDependents(name string) bool {
 }
 
 // signal sends the container its stop signal once, then SIGKILL after the
-// stop timeout.
+// stop timeout. The stop request is persisted before the signal is sent, so
+// a crash in between cannot restart the timeout; a process that finds a
+// request it did not send itself (the crash window) sends the signal again,
+// under the persisted deadline.
 func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, after *wakeup) error {
 	timeout := t.r.Opts.StopTimeout
 	if c.StopTimeout != nil {
@@ -102,13 +105,20 @@ func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	if dc, ok := t.r.Docker.Container(cs.DockerID); ok && dc.StopSignal != "" {
 		sig = dc.StopSignal
 	}
-	if cs.StopRequestedAt != nil {
-		waited := since(t.now, cs.StopRequestedAt)
-		if waited < timeout {
-			after.at(timeout - waited)
-			return nil
+	first := cs.StopRequestedAt == nil
+	if first {
+		cs.StopRequestedAt = microTime(t.now)
+		if err := t.r.Store.UpdateStatus(ctx, t.task); err != nil {
+			return fmt.Errorf("record stop of container %s of task %s: %w", c.Name, t.task.Name, err)
 		}
+	}
+	waited := since(t.now, cs.StopRequestedAt)
+	switch _, sent := t.r.signalled.Load(cs.DockerID); {
+	case waited >= timeout:
 		sig = "SIGKILL"
+	case sent:
+		after.at(timeout - waited)
+		return nil
 	}
 	err := t.r.Docker.SignalContainer(ctx, cs.DockerID, sig)
 	switch {
@@ -121,13 +131,17 @@ func (t *taskRun) signal(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 		// event requeues the task.
 		t.log.V(1).Info("signal refused", "container", c.Name, "signal", sig, "error", err.Error())
 	}
-	if cs.StopRequestedAt == nil {
-		cs.StopRequestedAt = microTime(t.now)
-		t.event(apiv1.EventNormal, "Stopping", "sent %s to container %s (SIGKILL after %s)", sig, c.Name, timeout)
-		after.at(timeout)
-	} else {
+	t.r.signalled.Store(cs.DockerID, struct{}{})
+	switch {
+	case sig == "SIGKILL":
 		t.event(apiv1.EventWarning, "Killed", "container %s did not stop within %s; sent SIGKILL", c.Name, timeout)
 		after.at(time.Second)
+	case first:
+		t.event(apiv1.EventNormal, "Stopping", "sent %s to container %s (SIGKILL after %s)", sig, c.Name, timeout)
+		after.at(timeout)
+	default:
+		t.event(apiv1.EventNormal, "Stopping", "sent %s again to container %s after an agent restart (SIGKILL at the first request's deadline)", sig, c.Name)
+		after.at(timeout - waited)
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 	cctx, cancel := d.slowCallCtx(ctx)
 	defer cancel()
 	res, err := d.api.ContainerCreate(cctx, opts)
+	if cerrdefs.IsConflict(err) {
+		return Container{}, fmt.Errorf("create container %s: %w: %w", cfg.Name, ErrNameInUse, err)
+	}
 	if err != nil {
 		return Container{}, notFound(err, "create container "+cfg.Name)
 	}

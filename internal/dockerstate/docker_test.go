@@ -74,6 +74,26 @@ func TestCreateAndStartShowRunningWithPortBindings(t *testing.T) {
 	}
 }
 
+// A second create under a taken name is ErrNameInUse, and the name finds
+// the first container: what the tasks reconciler adopts after a create
+// whose answer was lost.
+func TestCreateUnderATakenNameIsErrNameInUseAndTheNameInspects(t *testing.T) {
+	f := newFixture(t, dockerstate.Options{})
+	f.run()
+	cfg := f.config("twice", "sleep")
+	first, err := f.d.CreateContainer(f.ctx, cfg)
+	if err != nil {
+		t.Fatalf("CreateContainer: %v", err)
+	}
+	if _, err := f.d.CreateContainer(f.ctx, cfg); !errors.Is(err, dockerstate.ErrNameInUse) {
+		t.Fatalf("second create under name %s: %v, want ErrNameInUse", cfg.Name, err)
+	}
+	byName, err := f.d.InspectContainer(f.ctx, cfg.Name)
+	if err != nil || byName.ID != first.ID {
+		t.Fatalf("inspect by name %s = %s, %v; want the first container %s", cfg.Name, byName.ID, err, first.ID)
+	}
+}
+
 func TestExitCodeArrivesThroughEvents(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{RelistInterval: time.Hour})
 	f.run()

@@ -39,6 +39,11 @@ const (
 // not exist.
 var ErrNotFound = errors.New("not found in docker")
 
+// ErrNameInUse is returned (wrapped) by CreateContainer when a container of
+// that name exists: most likely the same create, made before a crash or a
+// timeout that lost its answer, which the caller adopts by the name.
+var ErrNameInUse = errors.New("container name already in use")
+
 // Container is what the cache knows of one container, from inspect.
 type Container struct {
 	ID      string

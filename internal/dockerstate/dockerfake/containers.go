@@ -39,8 +39,8 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	for _, e := range f.containers {
 		if cfg.Name != "" && e.c.Name == cfg.Name {
 			f.mu.Unlock()
-			return dockerstate.Container{}, cerrdefs.ErrConflict.WithMessage(
-				fmt.Sprintf("Conflict. The container name %q is already in use by container %q", "/"+cfg.Name, e.c.ID))
+			return dockerstate.Container{}, fmt.Errorf("create container %s: %w: %w", cfg.Name, dockerstate.ErrNameInUse, cerrdefs.ErrConflict.WithMessage(
+				fmt.Sprintf("Conflict. The container name %q is already in use by container %q", "/"+cfg.Name, e.c.ID)))
 		}
 	}
 	id := f.newID()
@@ -60,6 +60,12 @@ func (f *Fake) CreateContainer(ctx context.Context, cfg dockerstate.CreateConfig
 	}}
 	f.containers[id] = e
 	c, ch := clone(e.c), changed(e)
+	if lost := f.lost; lost != nil {
+		f.lost = nil
+		e.unseen = true
+		f.mu.Unlock()
+		return dockerstate.Container{}, fmt.Errorf("fake create container %s: %w", cfg.Name, lost)
+	}
 	f.mu.Unlock()
 	f.notify(ch)
 	return c, nil
@@ -196,12 +202,25 @@ func (f *Fake) InspectContainer(ctx context.Context, id string) (dockerstate.Con
 	if err := f.enter(ctx, InspectContainer); err != nil {
 		return dockerstate.Container{}, err
 	}
-	defer f.mu.Unlock()
 	e, ok := f.containers[id]
 	if !ok {
+		// As the daemon does, take a name too.
+		for _, byName := range f.containers {
+			if byName.c.Name == id {
+				e, ok = byName, true
+			}
+		}
+	}
+	if !ok {
+		f.mu.Unlock()
 		return dockerstate.Container{}, fmt.Errorf("inspect container %s: %w", id, notFound("container", id))
 	}
-	return clone(e.c), nil
+	// An inspect refreshes the agent's cache, which now sees it.
+	e.unseen = false
+	c, ch := clone(e.c), changed(e)
+	f.mu.Unlock()
+	f.notify(ch)
+	return c, nil
 }
 
 func hasHealthcheck(cfg dockerstate.CreateConfig) bool {

@@ -59,6 +59,9 @@ type Fake struct {
 	calls      map[Method]int
 	nextID     int
 	nextPort   int32
+	// lost is the error the call in progress returns after taking effect
+	// (LoseAnswer), nil for none.
+	lost error
 	// diskTotal and diskBase size the pretend data disk (SetDisk).
 	diskTotal, diskBase uint64
 
@@ -69,6 +72,9 @@ type Fake struct {
 
 // entry is one container of the pretend daemon.
 type entry struct {
+	// unseen hides a container the daemon has but the agent's cache has
+	// not seen yet (its event is late): an inspect or a resync shows it.
+	unseen  bool
 	c       dockerstate.Container
 	cfg     dockerstate.CreateConfig
 	signals []string
@@ -85,6 +91,9 @@ type Volume struct {
 type fault struct {
 	err  error
 	hang bool
+	// lost: the call takes effect, but its answer is lost (err is
+	// returned, as a client timeout would).
+	lost bool
 }
 
 // New returns an empty fake that is already synced.
@@ -124,12 +133,24 @@ func (f *Fake) Containers() []dockerstate.Container {
 	return f.sortedLocked(func(*entry) bool { return true })
 }
 
+// DaemonContainers returns every container the pretend daemon holds,
+// those the agent's cache has not seen yet included.
+func (f *Fake) DaemonContainers() []dockerstate.Container {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []dockerstate.Container
+	for _, e := range f.containers {
+		out = append(out, clone(e.c))
+	}
+	return out
+}
+
 // Container fakes Docker.Container.
 func (f *Fake) Container(id string) (dockerstate.Container, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.containers[id]
-	if !ok {
+	if !ok || e.unseen {
 		return dockerstate.Container{}, false
 	}
 	return clone(e.c), true
@@ -145,7 +166,7 @@ func (f *Fake) TaskContainers(taskARN string) []dockerstate.Container {
 func (f *Fake) sortedLocked(keep func(*entry) bool) []dockerstate.Container {
 	var out []dockerstate.Container
 	for _, e := range f.containers {
-		if keep(e) {
+		if !e.unseen && keep(e) {
 			out = append(out, clone(e.c))
 		}
 	}
@@ -213,6 +234,19 @@ func (f *Fake) Hang(m Method, n int) {
 	}
 }
 
+// LoseAnswer makes the next CreateContainer take effect and then fail with
+// context.DeadlineExceeded, as a client timeout after the daemon did the work
+// does; the agent's cache has not seen the container (its event is late)
+// until it inspects it or resyncs.
+func (f *Fake) LoseAnswer(m Method) {
+	if m != CreateContainer {
+		panic("dockerfake: LoseAnswer supports CreateContainer only")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[m] = append(f.faults[m], fault{lost: true, err: context.DeadlineExceeded})
+}
+
 // Calls reports how many times m was called, faulty calls included.
 func (f *Fake) Calls(m Method) int {
 	f.mu.Lock()
@@ -231,6 +265,10 @@ func (f *Fake) enter(ctx context.Context, m Method) error {
 	}
 	next := q[0]
 	f.faults[m] = q[1:]
+	if next.lost {
+		f.lost = next.err
+		return nil
+	}
 	f.mu.Unlock()
 	if next.hang {
 		<-ctx.Done()

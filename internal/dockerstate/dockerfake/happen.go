@@ -105,6 +105,11 @@ func (f *Fake) VanishSilently(id string) {
 // Resync announces Resynced, as the real client does after a full relist
 // (at start and after reconnecting to the daemon).
 func (f *Fake) Resync() {
+	f.mu.Lock()
+	for _, e := range f.containers {
+		e.unseen = false
+	}
+	f.mu.Unlock()
 	f.notify(dockerstate.Change{Kind: dockerstate.Resynced})
 }
 

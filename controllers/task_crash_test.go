@@ -1,0 +1,97 @@
+package controllers
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate/dockerfake"
+	"github.com/ecs-agent/ecs-agent/internal/store"
+)
+
+// reconcileIgnoringErrors runs n passes, as the queue would retry them.
+func (f *fixture) reconcileIgnoringErrors(name string, n int) {
+	f.t.Helper()
+	for range n {
+		_, _ = f.r.Reconcile(f.ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: name}})
+	}
+}
+
+// TestCreateWhoseAnswerWasLostIsAdoptedNotRepeated: the daemon created the
+// container but the client timed out (and the cache has not seen the
+// container yet): the retry finds it by the name persisted before the
+// create, and no second container is made.
+func TestCreateWhoseAnswerWasLostIsAdoptedNotRepeated(t *testing.T) {
+	f := newFixture(t)
+	f.docker.LoseAnswer(dockerfake.CreateContainer)
+	f.addTask("t1", ctr("main"))
+	f.reconcileIgnoringErrors("t1", 5)
+	task := f.settle("t1")
+	if n := len(f.docker.DaemonContainers()); n != 1 {
+		t.Fatalf("%d containers in the daemon after a create whose answer was lost, want 1", n)
+	}
+	cs := task.Status.ContainerStatusFor("main")
+	if task.Status.KnownStatus != apiv1.StatusRunning || cs.DockerID != f.docker.DaemonContainers()[0].ID {
+		t.Fatalf("task %s with container %s, want RUNNING on the one container", task.Status.KnownStatus, cs.DockerID)
+	}
+}
+
+// TestNoCreateBeforeTheNameIsPersisted: a create happens only once its
+// name is in the store.
+func TestNoCreateBeforeTheNameIsPersisted(t *testing.T) {
+	f := newFixture(t)
+	faulty := store.NewFaulty(f.store)
+	f.r.Store = faulty
+	f.addTask("t1", ctr("main"))
+	faulty.FailNext("UpdateStatus", 1, errors.New("disk full"))
+	f.reconcileIgnoringErrors("t1", 1)
+	if n := f.docker.Calls(dockerfake.CreateContainer); n != 0 {
+		t.Fatalf("%d creates while the container's name could not be persisted, want 0", n)
+	}
+	if task := f.settle("t1"); task.Status.KnownStatus != apiv1.StatusRunning || len(f.docker.DaemonContainers()) != 1 {
+		t.Fatalf("task %s with %d containers after the store healed, want RUNNING with 1", task.Status.KnownStatus, len(f.docker.DaemonContainers()))
+	}
+}
+
+// TestNoStopSignalBeforeTheStopIsPersisted: the stop request is in the
+// store before SIGTERM goes out, so a crash cannot restart the stop
+// timeout; a process that finds a request it did not send sends it, under
+// the first request's deadline.
+func TestNoStopSignalBeforeTheStopIsPersisted(t *testing.T) {
+	f := newFixture(t)
+	faulty := store.NewFaulty(f.store)
+	f.r.Store = faulty
+	f.addTask("t1", ctr("main"))
+	id := f.settle("t1").Status.ContainerStatusFor("main").DockerID
+	f.docker.IgnoreSignal(id, "SIGTERM")
+	if _, err := store.Mutate(f.ctx, f.store, "t1", func(t *apiv1.Task) error { t.Spec.DesiredStatus = apiv1.StatusStopped; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	faulty.FailNext("UpdateStatus", 1, errors.New("disk full"))
+	f.reconcileIgnoringErrors("t1", 1)
+	if got := f.docker.Signals(id); len(got) != 0 {
+		t.Fatalf("signals %v sent while the stop could not be persisted, want none", got)
+	}
+
+	// The request is persisted, then the agent dies before the signal.
+	f.docker.Fail(dockerfake.SignalContainer, 1, dockerfake.ErrTransient)
+	f.reconcileIgnoringErrors("t1", 1)
+	asked := f.task("t1").Status.ContainerStatusFor("main").StopRequestedAt
+	if asked == nil || len(f.docker.Signals(id)) != 0 {
+		t.Fatalf("stop request %v, signals %v: want a persisted request and no signal", asked, f.docker.Signals(id))
+	}
+	f.r = &TaskReconciler{Store: f.r.Store, Docker: f.r.Docker, Ports: f.r.Ports, Now: f.r.Now, Opts: f.r.Opts}
+	f.now = f.now.Add(10 * time.Second)
+	f.settle("t1")
+	if got := f.docker.Signals(id); len(got) != 1 || got[0] != "SIGTERM" {
+		t.Fatalf("signals after the restart %v, want the SIGTERM the first process never sent", got)
+	}
+	f.now = asked.Add(31 * time.Second)
+	if task := f.settle("t1"); task.Status.KnownStatus != apiv1.StatusStopped || f.docker.Signals(id)[1] != "SIGKILL" {
+		t.Fatalf("task %s, signals %v: want SIGKILL at the first request's deadline", task.Status.KnownStatus, f.docker.Signals(id))
+	}
+}
