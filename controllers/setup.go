@@ -58,13 +58,7 @@ func (s *Set) Started() bool { return s.started.Load() }
 // Run builds the controllers and runs them until ctx ends.
 func (s *Set) Run(ctx context.Context) error {
 	workers := max(s.TaskWorkers, 1)
-	tasks, err := s.newController("task", s.Tasks, workers,
-		s.watch("Task", taskOfTask),
-		s.watch("Image", tasksOfImage),
-		s.watch("PortAllocation", s.tasksWaitingForPorts),
-		s.watch("TaskReport", sameName),
-		s.dockerSource(),
-	)
+	tasks, err := s.newController("task", s.Tasks, workers, s.taskSources()...)
 	if err != nil {
 		return err
 	}
@@ -107,6 +101,18 @@ func (s *Set) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// taskSources are what requeues a task: its own writes, answers of its
+// images, released ports, its report, and Docker's changes.
+func (s *Set) taskSources() []source.Source {
+	return []source.Source{
+		s.watch("Task", taskOfTask),
+		s.watch("Image", tasksOfImage),
+		s.watchThenList("PortAllocation", portReleased, s.tasksNotRunning),
+		s.watch("TaskReport", sameName),
+		s.dockerSource(),
+	}
+}
+
 func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
 	opts := controller.TypedOptions[reconcile.Request]{
 		Reconciler:              r,
@@ -134,7 +140,10 @@ func (s *Set) newController(name string, r reconcile.Reconciler, workers int, sr
 	return c, nil
 }
 
-// mapFunc turns a store change into the requests it causes.
+// mapFunc turns a store change into the requests it causes. It runs inside
+// the store's watch callback, on the writer's goroutine: it must not call
+// the store (a read there waits behind the writer's lock, and deadlocks
+// against Close). A mapping that must read goes through watchThenList.
 type mapFunc func(ctx context.Context, e store.Event) []string
 
 // watch is a source fed by the store's watch of one kind. It also enqueues
@@ -142,11 +151,7 @@ type mapFunc func(ctx context.Context, e store.Event) []string
 // picked up again.
 func (s *Set) watch(kind string, fn mapFunc) source.Source {
 	return source.Func(func(ctx context.Context, q Queue) error {
-		cancel := s.Store.Watch(kind, func(e store.Event) {
-			// Watch callbacks must not call the store: map on a
-			// goroutine when the map needs to read.
-			go enqueue(q, fn(ctx, e))
-		})
+		cancel := s.Store.Watch(kind, func(e store.Event) { enqueue(q, fn(ctx, e)) })
 		go func() {
 			<-ctx.Done()
 			cancel()
@@ -162,27 +167,73 @@ func (s *Set) watch(kind string, fn mapFunc) source.Source {
 	})
 }
 
+// watchThenList is a source for changes whose requests only a read of the
+// store can tell: a change of kind that when accepts triggers list on the
+// relister's goroutine, once at start too.
+func (s *Set) watchThenList(kind string, when func(store.Event) bool, list func(context.Context) ([]string, error)) source.Source {
+	return source.Func(func(ctx context.Context, q Queue) error {
+		rl := s.relister(ctx, q, kind, list)
+		cancel := s.Store.Watch(kind, func(e store.Event) {
+			if when(e) {
+				rl.trigger()
+			}
+		})
+		go func() {
+			<-ctx.Done()
+			cancel()
+		}()
+		rl.trigger()
+		return nil
+	})
+}
+
+// relister runs one store-reading mapping on a goroutine of its own. A
+// trigger while it lists makes it list once more after, so a burst of
+// changes costs two lists, not one per change.
+type relister struct{ kick chan struct{} }
+
+func (rl relister) trigger() {
+	select {
+	case rl.kick <- struct{}{}:
+	default: // a list is due already and will see this change
+	}
+}
+
+func (s *Set) relister(ctx context.Context, q Queue, what string, list func(context.Context) ([]string, error)) relister {
+	rl := relister{kick: make(chan struct{}, 1)}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-rl.kick:
+			}
+			names, err := list(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.Log.Error(err, "requeue after a change", "of", what)
+				}
+				continue
+			}
+			enqueue(q, names)
+		}
+	}()
+	return rl
+}
+
 // dockerSource requeues the task a container belongs to when Docker's state
-// of it changes, and every task after a resync.
+// of it changes, the tasks still waiting for images when an image comes or
+// goes, and every task after a resync.
 func (s *Set) dockerSource() source.Source {
 	return source.Func(func(ctx context.Context, q Queue) error {
+		images := s.relister(ctx, q, "docker images", s.tasksWaitingForImages)
+		resync := s.relister(ctx, q, "docker resync", s.allTasks)
 		cancel := s.Docker.Subscribe(func(ch dockerstate.Change) {
 			switch ch.Kind {
-			case dockerstate.Resynced, dockerstate.ImageChanged:
-				go func() {
-					tasks, err := listKind(ctx, s.Store, "Task")
-					if err != nil {
-						s.Log.Error(err, "requeue tasks after docker resync")
-						return
-					}
-					for _, t := range tasks {
-						// Only a task still waiting for its images cares
-						// that one came or went.
-						if tk, ok := t.(*apiv1.Task); ch.Kind == dockerstate.Resynced || !ok || waitingForImages(tk) {
-							enqueue(q, []string{t.GetName()})
-						}
-					}
-				}()
+			case dockerstate.Resynced:
+				resync.trigger()
+			case dockerstate.ImageChanged:
+				images.trigger()
 			default:
 				if ch.Container != nil && ch.Container.TaskARN() != "" {
 					enqueue(q, []string{apiv1.TaskNameFromARN(ch.Container.TaskARN())})
@@ -276,22 +327,33 @@ func waitingForImages(t *apiv1.Task) bool {
 	return rank(t.Status.KnownStatus) < rank(apiv1.StatusCreated)
 }
 
-// tasksWaitingForPorts requeues tasks that are not running yet when a port
-// is let go: one of them may be waiting for it.
-func (s *Set) tasksWaitingForPorts(ctx context.Context, e store.Event) []string {
-	if e.Type != store.Deleted {
-		return nil
-	}
+// portReleased: a port let go may be the one a task waits for.
+func portReleased(e store.Event) bool { return e.Type == store.Deleted }
+
+// tasksNotRunning are the tasks that may still wait for a port.
+func (s *Set) tasksNotRunning(ctx context.Context) ([]string, error) {
+	return s.tasksWhere(ctx, func(t *apiv1.Task) bool { return rank(t.Status.KnownStatus) < rank(apiv1.StatusRunning) })
+}
+
+// tasksWaitingForImages are the tasks an image coming or going may concern.
+func (s *Set) tasksWaitingForImages(ctx context.Context) ([]string, error) {
+	return s.tasksWhere(ctx, waitingForImages)
+}
+
+func (s *Set) allTasks(ctx context.Context) ([]string, error) {
+	return s.tasksWhere(ctx, func(*apiv1.Task) bool { return true })
+}
+
+func (s *Set) tasksWhere(ctx context.Context, keep func(*apiv1.Task) bool) ([]string, error) {
 	var l apiv1.TaskList
 	if err := s.Store.List(ctx, &l); err != nil {
-		s.Log.Error(err, "requeue tasks waiting for ports")
-		return nil
+		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	var names []string
-	for _, t := range l.Items {
-		if rank(t.Status.KnownStatus) < rank(apiv1.StatusRunning) {
-			names = append(names, t.Name)
+	for i := range l.Items {
+		if keep(&l.Items[i]) {
+			names = append(names, l.Items[i].Name)
 		}
 	}
-	return names
+	return names, nil
 }
