@@ -19,15 +19,17 @@ func TaskNameFromARN(arn string) string {
 }
 
 // ImageObjectName is the name of the Image object for an image reference:
-// readable, and unique thanks to a digest of the exact reference (two
-// references that sanitize alike, such as a:b and a-b, still differ).
+// readable, and unique thanks to 128 bits of a digest of the exact
+// reference (two references that sanitize alike, such as a:b and a-b, still
+// differ; 32 bits would collide, by the birthday bound, once in about 10^4
+// hosts holding a thousand references each).
 func ImageObjectName(ref string) string {
 	sum := sha256.Sum256([]byte(ref))
 	base := strings.ToLower(SanitizeName(ref))
 	if len(base) > 80 {
 		base = base[:80]
 	}
-	return base + "-" + hex.EncodeToString(sum[:4])
+	return base + "-" + hex.EncodeToString(sum[:16])
 }
 
 var unsafeNameChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)

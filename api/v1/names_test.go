@@ -33,8 +33,11 @@ func TestImageObjectNameIsAValidNameUniquePerReference(t *testing.T) {
 	seen := map[string]string{}
 	for _, ref := range refs {
 		name := ImageObjectName(ref)
-		if !objectName.MatchString(name) || len(name) > 80+1+8 {
-			t.Errorf("ImageObjectName(%q) = %q: not a valid name of at most 89 characters", ref, name)
+		if !objectName.MatchString(name) || len(name) > 80+1+32 {
+			t.Errorf("ImageObjectName(%q) = %q: not a valid name of at most 113 characters", ref, name)
+		}
+		if digest := name[strings.LastIndexByte(name, '-')+1:]; len(digest) != 32 {
+			t.Errorf("ImageObjectName(%q) = %q: digest %q is not 128 bits", ref, name, digest)
 		}
 		if other, ok := seen[name]; ok {
 			t.Errorf("ImageObjectName(%q) = ImageObjectName(%q) = %q", ref, other, name)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -93,8 +94,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg))
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
-		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
-		ReservedTCP: int32s(cfg.ReservedPorts),
+		Dynamic: ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
+		// The agent's own ports too, whatever ECS_RESERVED_PORTS says.
+		ReservedTCP: int32s(append(slices.Clone(cfg.ReservedPorts), cfg.IntrospectionPort, cfg.TaskMetadataPort)),
 		ReservedUDP: int32s(cfg.ReservedPortsUDP),
 	})
 	set := &controllers.Set{

@@ -121,6 +121,12 @@ func (a *Allocator) Allocate(ctx context.Context, task *apiv1.Task, c *apiv1.Con
 }
 
 func (a *Allocator) allocateStatic(ctx context.Context, pa *apiv1.PortAllocation) error {
+	if a.reserved[pa.Spec.Protocol][pa.Spec.HostPort] {
+		// ECS never places such a task (the instance does not offer the
+		// port); a static task asking for it is refused the same way.
+		return fmt.Errorf("%w: host port %d/%s is reserved on this instance (ECS_RESERVED_PORTS, ECS_RESERVED_PORTS_UDP, and the agent's own ports)",
+			ErrUnavailable, pa.Spec.HostPort, pa.Spec.Protocol)
+	}
 	pa.Name = apiv1.PortAllocationName(pa.Spec.Protocol, pa.Spec.HostPort)
 	err := a.store.Create(ctx, pa)
 	if errors.Is(err, store.ErrAlreadyExists) {

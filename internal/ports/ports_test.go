@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
@@ -134,5 +135,21 @@ func TestStaticPortInUseOnHostIsRefusedAndNotKept(t *testing.T) {
 	var list apiv1.PortAllocationList
 	if err := st.List(ctx, &list); err != nil || len(list.Items) != 0 {
 		t.Fatalf("allocations after a refused port: %v, %v", list.Items, err)
+	}
+}
+
+// TestStaticPortThatIsReservedIsRefused: a static task asking for a
+// reserved port (the agent's own 51679, say) is refused, and nothing is
+// recorded for it.
+func TestStaticPortThatIsReservedIsRefused(t *testing.T) {
+	a, st := newAllocator(t, Options{ReservedTCP: []int32{22, 51679}})
+	ctx := context.Background()
+	_, err := a.Allocate(ctx, task(t, st, "t", nil), web(apiv1.PortMapping{ContainerPort: 80, HostPort: 51679}))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "51679/tcp is reserved") {
+		t.Fatalf("err %v, want ErrUnavailable naming 51679/tcp as reserved", err)
+	}
+	var pa apiv1.PortAllocation
+	if err := st.Get(ctx, apiv1.PortAllocationName("tcp", 51679), &pa); err == nil {
+		t.Fatalf("reserved port recorded for task %q", pa.Spec.Task)
 	}
 }

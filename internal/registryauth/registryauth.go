@@ -10,6 +10,7 @@ package registryauth
 import (
 	"context"
 	"fmt"
+	"github.com/distribution/reference"
 	"strings"
 
 	"github.com/ecs-agent/ecs-agent/internal/config"
@@ -95,17 +96,16 @@ func (r *Resolver) Auth(ctx context.Context, req Request) (Auth, error) {
 const DockerHub = "docker.io"
 
 // Registry is the registry host (and port) of an image reference, as
-// docker decides it: the first path component when it looks like a host
-// (has a dot or a port, or is localhost), else Docker Hub.
+// Docker decides it (github.com/distribution/reference, the parser the
+// daemon uses): Docker Hub for a reference that names none. A reference
+// Docker would refuse is Docker Hub's too; its pull fails with Docker's
+// own error.
 func Registry(image string) string {
-	first, rest, ok := strings.Cut(image, "/")
-	if !ok || rest == "" {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
 		return DockerHub
 	}
-	if strings.ContainsAny(first, ".:") || first == "localhost" {
-		return normalize(first)
-	}
-	return DockerHub
+	return normalize(reference.Domain(named))
 }
 
 // normalize turns a registry address as people write it in auth data

@@ -17,6 +17,8 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/config"
 )
 
+const digest64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 func TestRegistryOfImageReference(t *testing.T) {
 	for ref, want := range map[string]string{
 		"nginx":                DockerHub,
@@ -26,6 +28,14 @@ func TestRegistryOfImageReference(t *testing.T) {
 		"localhost/app":        "localhost",
 		"quay.io/org/app:2":    "quay.io",
 		"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+		// Where a hand-written rule (a dot, a port or "localhost" makes a
+		// host) disagreed with Docker:
+		"Registry/app":              "registry", // an upper-case first component is a host to Docker
+		"[::1]:5000/app":            "[::1]:5000",
+		"index.docker.io/library/x": DockerHub,
+		"docker.io/library/nginx:1": DockerHub,
+		"me/app@sha256:" + digest64: DockerHub,
+		"not a reference":           DockerHub,
 	} {
 		if got := Registry(ref); got != want {
 			t.Errorf("Registry(%q) = %q; want %q", ref, got, want)
