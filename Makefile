@@ -57,6 +57,8 @@ images: docker ## Build the local test and example images (no registry needed)
 .PHONY: run
 run: images build ## Run the agent in the foreground on examples/tasks, offline (Ctrl-C stops it; tasks keep running)
 	@mkdir -p $(RUN_DIR)/data
+	@# The agent refuses task files others can write; a checkout under umask 002 makes them so.
+	@chmod go-w examples/tasks examples/tasks/*.json
 	@echo "---------------------------------------------------------------------------"
 	@echo " ecs-agent is starting on the task files in examples/tasks (offline mode)."
 	@echo " In another terminal:"

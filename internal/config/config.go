@@ -15,12 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/trustedfile"
 )
 
 // Defaults that are ECS facts (the ECS agent README's "Default value on
@@ -286,8 +286,13 @@ type resolver struct {
 	fileName string
 }
 
+// maxConfigFileSize bounds what is read of ecs.config.
+const maxConfigFileSize = 1 << 20
+
 func (r *resolver) readFile(src configSource) []error {
-	data, err := os.ReadFile(src.path)
+	// ecs.config holds registry credentials and decides what runs: only
+	// its owner may have written it.
+	data, err := trustedfile.ReadFile(src.path, maxConfigFileSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && src.explicit == "" {
 			return nil

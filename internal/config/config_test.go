@@ -302,3 +302,17 @@ func TestRegionFallsBackToAWSRegion(t *testing.T) {
 		t.Errorf("Region %q, warnings %q", c.Region, c.Warnings)
 	}
 }
+
+// TestConfigFileOthersCanWriteIsRefused: ecs.config decides what runs and
+// holds registry credentials; a copy any local user could edit is refused
+// with the fix, and the agent does not start on it.
+func TestConfigFileOthersCanWriteIsRefused(t *testing.T) {
+	p := writeConfig(t, "ECS_CLUSTER=prod\n")
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := testLoader(t).Load(nil, p)
+	if err == nil || !strings.Contains(err.Error(), "chmod go-w "+p) {
+		t.Fatalf("Load of a world-writable ecs.config: %v, want a refusal naming chmod go-w %s", err, p)
+	}
+}

@@ -55,7 +55,9 @@ func parseEnvFile(name string, data []byte) (map[string]fileValue, []error) {
 		}
 		key = strings.TrimSpace(key)
 		if !keyPattern.MatchString(key) {
-			errs = append(errs, &LineError{name, n, fmt.Sprintf("%q is not a variable name", key)})
+			// Never echo the text: a line of base64 auth data split by the
+			// wrong quote lands here, and it is a secret.
+			errs = append(errs, &LineError{name, n, fmt.Sprintf("the %d characters before the first '=' are not a variable name (letters, digits and _, not starting with a digit); the line is not shown, as it may hold a secret", len(key))})
 			continue
 		}
 		value, err := unquote(strings.TrimSpace(raw))

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -63,11 +64,11 @@ func TestEnvFileReportsEveryMalformedLineWithFileAndLine(t *testing.T) {
 	got, errs := parseEnvFile("/etc/ecs/ecs.config", []byte(file))
 	want := []string{
 		"/etc/ecs/ecs.config:2: expected KEY=VALUE, found no '='",
-		`/etc/ecs/ecs.config:3: "1BAD" is not a variable name`,
+		"/etc/ecs/ecs.config:3: the 4 characters before the first '=' are not a variable name (letters, digits and _, not starting with a digit); the line is not shown, as it may hold a secret",
 		"/etc/ecs/ecs.config:4: B: unterminated double quote",
 		"/etc/ecs/ecs.config:5: C: unterminated single quote",
 		`/etc/ecs/ecs.config:6: D: text after the closing " quote (quote the whole value, or none of it)`,
-		`/etc/ecs/ecs.config:7: "" is not a variable name`,
+		"/etc/ecs/ecs.config:7: the 0 characters before the first '=' are not a variable name (letters, digits and _, not starting with a digit); the line is not shown, as it may hold a secret",
 	}
 	if len(errs) != len(want) {
 		t.Fatalf("got %d errors %v, want %d", len(errs), errs, len(want))
@@ -83,5 +84,20 @@ func TestEnvFileReportsEveryMalformedLineWithFileAndLine(t *testing.T) {
 	}
 	if got["A"].value != "1" || got["E"].value != "fine" || got["E"].line != 8 {
 		t.Errorf("good lines around bad ones: got %+v", got)
+	}
+}
+
+// A line of auth data that lost its key (a quote in the wrong place) is
+// reported by line number only: none of its text is echoed.
+func TestMalformedLineNeverEchoesItsText(t *testing.T) {
+	secret := "c2VjcmV0L3Bhc3N3b3Jk+/cGFzc3dvcmQgaXMgaGVyZQ"
+	_, errs := parseEnvFile("/etc/ecs/ecs.config", []byte(secret+"==\n"))
+	if len(errs) != 1 {
+		t.Fatalf("errors %v, want 1", errs)
+	}
+	for _, part := range []string{secret[:8], secret[len(secret)-8:]} {
+		if strings.Contains(errs[0].Error(), part) {
+			t.Fatalf("error %q echoes the line's text %q", errs[0], part)
+		}
 	}
 }

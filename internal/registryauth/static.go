@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/trustedfile"
 )
 
 // StaticSecretsFile is the name of the file StaticSecrets reads, beside
@@ -49,7 +50,7 @@ type staticSecret struct {
 // RepositoryCredentials implements SecretSource. Errors never quote the
 // file: it holds passwords.
 func (s StaticSecrets) RepositoryCredentials(_ context.Context, parameter, _ string) (string, string, error) {
-	b, err := os.ReadFile(s.Path)
+	b, err := trustedfile.ReadFile(s.Path, 1<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", "", fmt.Errorf("no secret source: %s does not exist (the agent fetches secrets from Secrets Manager only once it has a control plane)", s.Path)
 	}

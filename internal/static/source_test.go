@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -390,5 +391,45 @@ func TestRescanFindsChangesWithoutEvents(t *testing.T) {
 	r.syncAll(ctx)
 	if _, ok := getRecord(t, st, path); ok {
 		t.Fatal("rescan did not notice the removal")
+	}
+}
+
+// TestFIFOAndFilesOthersCanWriteStartNothingAndBlockNothing: a FIFO named
+// *.json would block a plain read forever, and a file any local user can
+// write would let them run containers; neither starts a task, a good file
+// beside them still does, and a running task whose file loses its trust
+// keeps running.
+func TestFIFOAndFilesOthersCanWriteStartNothingAndBlockNothing(t *testing.T) {
+	dir, st := t.TempDir(), openStore(t)
+	kept := filepath.Join(dir, "kept.json")
+	writeFile(t, kept, definition("kept", "1"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(dir, "open.json")
+	writeFile(t, open, definition("open", "1"))
+	if err := os.Chmod(open, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r := startSource(t, dir, st, time.Hour)
+	if len(tasksOf(t, st, kept)) != 1 {
+		t.Fatal("no task for the good file beside a FIFO")
+	}
+	good := filepath.Join(dir, "good.json")
+	writeFile(t, good, definition("good", "1"))
+	eventually(t, "task of good.json", func() bool { return len(tasksOf(t, st, good)) == 1 })
+
+	// kept.json turns world-writable and changes: its task goes on, and
+	// the new content starts nothing.
+	writeFile(t, kept, definition("kept", "2"))
+	if err := os.Chmod(kept, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	r.waitScans(t, 0)
+	if got := tasksOf(t, st, open); len(got) != 0 {
+		t.Errorf("world-writable open.json made tasks %v", got)
+	}
+	if got := tasksOf(t, st, kept); len(got) != 1 || got[1].Spec.DesiredStatus != apiv1.StatusRunning {
+		t.Errorf("tasks of kept.json after it lost its trust: %v, want revision 1 still running", got)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/taskdef"
+	"github.com/ecs-agent/ecs-agent/internal/trustedfile"
 )
 
 // maxFileSize bounds what is read of one file. ECS limits a task definition
@@ -153,23 +153,23 @@ func (r *runner) removed(ctx context.Context, rec *apiv1.StaticTaskFile) error {
 
 // read returns a task file's content; present is false when there is no
 // such task file (gone, a directory, or outside the directory, as a record
-// left from another ECS_STATIC_TASKS_DIR is).
+// left from another ECS_STATIC_TASKS_DIR is). A file, or a directory, that
+// others could have written is an error, not an absence: the task it made
+// keeps running, and nothing new is started from it.
 func (r *runner) read(path string) (data []byte, present bool, err error) {
 	if filepath.Dir(path) != r.dir || !isTaskFile(filepath.Base(path)) {
 		return nil, false, nil
 	}
-	f, err := os.Open(path)
+	if err := trustedfile.CheckDir(r.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, fmt.Errorf("static task directory: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, false, nil
+	}
+	data, err = trustedfile.ReadFile(path, maxFileSize+1) // parse refuses a larger one by name
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("open static task file: %w", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, false, nil
-	}
-	data, err = io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, false, fmt.Errorf("read static task file: %w", err)
 	}
