@@ -79,3 +79,20 @@ func TestImageIsBeingRemovedOnlyWhileCleanupMarksIt(t *testing.T) {
 		t.Error("a marked image is not being removed")
 	}
 }
+
+func TestHideValuesKeepsNamesAndHidesValues(t *testing.T) {
+	task := &Task{Spec: TaskSpec{Containers: []ContainerSpec{{
+		Name:             "app",
+		Environment:      []KeyValue{{Name: "DB_PASSWORD", Value: "hunter2"}, {Name: "EMPTY"}},
+		DockerLabels:     map[string]string{"token": "abc"},
+		LogConfiguration: &LogConfiguration{LogDriver: "splunk", Options: map[string]string{"splunk-token": "xyz"}},
+		Command:          []string{"serve"},
+	}}}}
+	task.HideValues()
+	c := task.Spec.Containers[0]
+	if c.Environment[0] != (KeyValue{Name: "DB_PASSWORD", Value: HiddenValue}) || c.Environment[1].Value != "" ||
+		c.DockerLabels["token"] != HiddenValue || c.LogConfiguration.Options["splunk-token"] != HiddenValue ||
+		c.LogConfiguration.LogDriver != "splunk" || c.Command[0] != "serve" {
+		t.Fatalf("after HideValues: %+v", c)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
+	"github.com/ecs-agent/ecs-agent/internal/localserver"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 	"github.com/ecs-agent/ecs-agent/internal/registryauth"
 	"github.com/ecs-agent/ecs-agent/internal/static"
@@ -142,12 +143,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return ecsReady(ecsSrc)
 	}
 	intro := introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent(), Log: log.WithName("introspection")})
-	srv := &http.Server{
-		Handler: intro.Handler(),
-		// Slow clients must not hold connections forever; the watch
-		// stream has no write deadline of its own.
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	srv := localserver.New(intro.Handler())
 
 	// Watch streams never end by themselves; shutdown must end them.
 	srv.RegisterOnShutdown(intro.CloseWatches)

@@ -7,9 +7,12 @@
 // keeps the two from mixing: while the agent runs, the file cannot be
 // opened, so a locked file with a silent port is reported as exactly that.
 //
-// Nothing printed here carries secret values or credentials: the store
-// holds none (secrets are references, credentials live in memory only), and
-// describe shows environment variable names, not values.
+// Nothing printed here carries secret values or credentials. The store
+// holds no credentials (they live in memory only) and secrets only as
+// references, but it does hold the values of the task definition's
+// environment, Docker labels and log options, which the agent needs to
+// create the containers again: those are shown as apiv1.HiddenValue, here
+// and by the agent API alike.
 package cli
 
 import (

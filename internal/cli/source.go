@@ -186,6 +186,7 @@ func (s *storeSource) list(ctx context.Context, res introspection.Resource, filt
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
+	introspection.HideValues(list) // as the agent API does
 	return list, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -290,6 +291,10 @@ type resolver struct {
 const maxConfigFileSize = 1 << 20
 
 func (r *resolver) readFile(src configSource) []error {
+	if src.path == os.DevNull {
+		// The usual way to say "no file": nothing to read, nothing to trust.
+		return nil
+	}
 	// ecs.config holds registry credentials and decides what runs: only
 	// its owner may have written it.
 	data, err := trustedfile.ReadFile(src.path, maxConfigFileSize)

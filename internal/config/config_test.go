@@ -316,3 +316,12 @@ func TestConfigFileOthersCanWriteIsRefused(t *testing.T) {
 		t.Fatalf("Load of a world-writable ecs.config: %v, want a refusal naming chmod go-w %s", err, p)
 	}
 }
+
+// /dev/null is how the tests and some operators say "no file"; it is not a
+// regular file, and reads as empty.
+func TestDevNullIsNoFile(t *testing.T) {
+	c, err := testLoader(t).Load([]string{"ECS_CONFIG_FILE=" + os.DevNull}, "")
+	if err != nil || c.Cluster != "default" {
+		t.Fatalf("Load with ECS_CONFIG_FILE=/dev/null: %v, cluster %q", err, c.Cluster)
+	}
+}

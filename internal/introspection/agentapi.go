@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ecs-agent/ecs-agent/internal/localserver"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -77,6 +79,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
+	HideValues(list)
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -96,6 +99,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		s.opts.Log.Error(err, "serve get", "resource", res.Name, "name", name)
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
+		HideValues(obj)
 		writeJSON(w, http.StatusOK, obj)
 	}
 }
@@ -105,6 +109,12 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 // list is read, and changes the list already holds (resource version at or
 // below the list's) are skipped, so nothing falls between the two.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, filter EventFilter) {
+	if n := s.openWatches.Add(1); n > maxWatches {
+		s.openWatches.Add(-1)
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d watch streams are open already, the most the agent serves; close one or list instead", maxWatches))
+		return
+	}
+	defer s.openWatches.Add(-1)
 	changes := make(chan store.Event, watchBuffer)
 	overflow := make(chan struct{})
 	var once sync.Once
@@ -134,7 +144,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 	defer s.watches.Dec()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
-	out := newStream(w)
+	HideValues(list)
+	items, err = meta.ExtractList(list)
+	if err != nil {
+		return
+	}
+	out := newStream(w, s.streamWriteTimeout())
 	for _, item := range items {
 		if ev, ok := item.(*apiv1.Event); ok && !filter.Match(ev) {
 			continue
@@ -163,25 +178,67 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 			if e, ok := ev.Object.(*apiv1.Event); ok && !filter.Match(e) {
 				continue
 			}
-			if out.send(string(ev.Type), ev.Object) != nil || out.flush() != nil {
+			if out.send(string(ev.Type), hidden(ev.Object)) != nil || out.flush() != nil {
 				return
 			}
 		}
 	}
 }
 
-// stream writes newline-delimited watch events.
+// stream writes newline-delimited watch events. Each write gets its own
+// deadline, so a client that stops reading is dropped instead of holding
+// the handler (and its store watch) forever.
 type stream struct {
-	enc *json.Encoder
-	rc  *http.ResponseController
+	enc     *json.Encoder
+	rc      *http.ResponseController
+	timeout time.Duration
 }
 
-func newStream(w http.ResponseWriter) *stream {
-	return &stream{enc: json.NewEncoder(w), rc: http.NewResponseController(w)}
+func newStream(w http.ResponseWriter, timeout time.Duration) *stream {
+	return &stream{enc: json.NewEncoder(w), rc: http.NewResponseController(w), timeout: timeout}
 }
 
 func (s *stream) send(typ string, obj any) error {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil {
+		return err
+	}
 	return s.enc.Encode(watchEventOut{Type: typ, Object: obj})
 }
 
 func (s *stream) flush() error { return s.rc.Flush() }
+
+// maxWatches bounds the watch streams open at once: each holds a store
+// watch and a buffer of up to watchBuffer changes.
+const maxWatches = 64
+
+func (s *Server) streamWriteTimeout() time.Duration {
+	if s.opts.StreamWriteTimeout > 0 {
+		return s.opts.StreamWriteTimeout
+	}
+	return localserver.StreamWriteTimeout
+}
+
+// HideValues hides, in a Task or a TaskList, the values the agent never
+// shows (apiv1.HiddenValue); other objects are left as they are. The CLI
+// applies it to what it reads from the store file too.
+func HideValues(obj any) {
+	switch o := obj.(type) {
+	case *apiv1.Task:
+		o.HideValues()
+	case *apiv1.TaskList:
+		for i := range o.Items {
+			o.Items[i].HideValues()
+		}
+	}
+}
+
+// hidden is a watch event's object with its values hidden: a copy, since
+// the store's event must not be changed.
+func hidden(obj store.Object) store.Object {
+	if t, ok := obj.(*apiv1.Task); ok {
+		t = t.DeepCopy()
+		t.HideValues()
+		return t
+	}
+	return obj
+}

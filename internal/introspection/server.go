@@ -10,7 +10,8 @@
 //
 // The /v1 paths keep the ECS agent's JSON field names and status codes, so
 // scripts written against it keep working. Everything is read from the
-// store; nothing here writes.
+// store; nothing here writes. Tasks are shown with their environment
+// values, Docker label values and log options hidden (apiv1.HiddenValue).
 package introspection
 
 import (
@@ -19,6 +20,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +59,9 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Log receives request failures; the zero value discards them.
 	Log logr.Logger
+	// StreamWriteTimeout bounds each write of a watch stream (default
+	// localserver.StreamWriteTimeout).
+	StreamWriteTimeout time.Duration
 }
 
 // Server answers the introspection API. Create it with New.
@@ -64,6 +70,8 @@ type Server struct {
 	registry *prometheus.Registry // the server's own metrics
 	requests *prometheus.CounterVec
 	watches  prometheus.Gauge
+
+	openWatches atomic.Int32
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed by CloseWatches
