@@ -70,6 +70,7 @@ type ACSSession struct {
 // acsState is the fake's ACS side; it lives under f.mu.
 type acsState struct {
 	off       bool
+	mute      bool   // pushTask sends nothing (LoseStop)
 	endpoint  string // the fake's base URL
 	heartbeat time.Duration
 	keys      map[string]string // access key id → secret
@@ -278,6 +279,20 @@ func (f *Fake) RefreshCredentials(taskARN, roleType string) (acs.IAMRoleCredenti
 	return *c, true
 }
 
+// LoseStop stops a task (as StopTask does) without pushing it, as when ACS loses the push: only a
+// manifest, or a poll, tells the agent. False when there is no such task.
+func (f *Fake) LoseStop(taskARN, reason string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.tasks[taskARN]
+	if ok {
+		f.acs.mute = true
+		f.stopTask(t, reason, types.TaskStopCodeUserInitiated)
+		f.acs.mute = false
+	}
+	return ok
+}
+
 // CloseACS closes the instance's session with a close frame of the code and text; false when
 // none is open.
 func (f *Fake) CloseACS(instanceARN string, code int, text string) bool {
@@ -323,7 +338,7 @@ func (f *Fake) nextSeq(instanceARN string) int64 {
 // pushTask sends a PayloadMessage with one task to the instance it is on, to be resent until
 // acked; callers hold f.mu.
 func (f *Fake) pushTask(t *types.Task) {
-	if f.acs.off {
+	if f.acs.off || f.acs.mute {
 		return
 	}
 	inst := deref(t.ContainerInstanceArn)

@@ -52,7 +52,7 @@ type Handler interface {
 
 // ErrInactiveInstance is wrapped by Run's error when ACS refuses the session
 // because the container instance was deregistered.
-var ErrInactiveInstance = errors.New("ACS refused the session: the container instance is inactive (deregistered)")
+var ErrInactiveInstance = errors.New("ACS refused the session with InactiveInstanceException: the container instance is deregistered")
 
 // Status is the session as last seen, for the CLI and metrics.
 type Status struct {

@@ -75,7 +75,7 @@ func (s *Source) newSession(arn string, p *Poller, wake chan<- struct{}) *acs.Se
 func (s *Source) runSession(ctx context.Context, arn string) error {
 	err := s.session.Run(ctx)
 	if errors.Is(err, acs.ErrInactiveInstance) {
-		return &PermanentError{Err: fmt.Errorf("container instance %s was deregistered from cluster %q: ACS refuses it (%w); "+
+		return &PermanentError{Err: fmt.Errorf("container instance %s was deregistered from cluster %q (%w); "+
 			"to join the cluster as a new container instance, stop the agent and run `ecs-agent run --reregister` once", arn, s.Registration.Cluster, err)}
 	}
 	return err

@@ -52,10 +52,11 @@ func StartECS(tb testing.TB) *ECS {
 }
 
 // StartECSWithACS starts the fake endpoints with ACS, as real ECS: tasks
-// are pushed over the agent's session and polling is the backstop.
+// are pushed over the agent's session and polling is the backstop. The
+// fake heartbeats every second, so that tests see heartbeat acks soon.
 func StartECSWithACS(tb testing.TB) *ECS {
 	tb.Helper()
-	return startECS(tb, fakeecs.Options{})
+	return startECS(tb, fakeecs.Options{ACSHeartbeat: time.Second})
 }
 
 func startECS(tb testing.TB, opts fakeecs.Options) *ECS {
