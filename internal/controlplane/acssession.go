@@ -31,14 +31,6 @@ const (
 	sessionRecordEvery = 10 * time.Second
 )
 
-// Session returns the ACS session's status (zero before registration).
-func (s *Source) Session() acs.Status {
-	if s.session == nil {
-		return acs.Status{}
-	}
-	return s.session.Status()
-}
-
 // newSession builds the ACS session of a registered instance. Its status
 // goes to the ContainerInstance object; a session going down wakes the
 // poller so that polling covers at once.
