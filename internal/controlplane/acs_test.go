@@ -155,6 +155,7 @@ func TestACSPayloadIsAckedOnlyOnceItsTasksArePersisted(t *testing.T) {
 
 	e.fake.StopTask(arn, "done")
 	e.eventually("the StopTask push applied", func() bool { return e.task(arn).Spec.DesiredStatus == apiv1.StatusStopped })
+	e.eventually("the StopTask push acked", func() bool { return e.fake.PendingPayloads(inst) == 0 })
 	var acks int
 	for _, f := range e.fake.ACSFrames() {
 		if f.Direction == "in" && f.Type == "AckRequest" {
