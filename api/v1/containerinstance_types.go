@@ -8,8 +8,8 @@ import (
 
 // ContainerInstance is this host's registration with a cluster. There is one,
 // named "self". Its one writer, spec and status, is the agent's task source:
-// the ECS source (registration, then the instance status each poll reads)
-// or, offline, the agent at start.
+// the ECS source (registration, the instance status each poll reads, and
+// the ACS session's state) or, offline, the agent at start.
 type ContainerInstance struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -44,6 +44,30 @@ type ContainerInstanceStatus struct {
 	// Status is ACTIVE, DRAINING, … as ECS reports it; offline agents say OFFLINE.
 	Status       string            `json:"status,omitempty"`
 	RegisteredAt *metav1.MicroTime `json:"registeredAt,omitempty"`
+	// ACS is the ECS source's ACS session as last recorded; nil before the
+	// first attempt and offline.
+	ACS *ACSSession `json:"acs,omitempty"`
+}
+
+// ACSSession is the ACS session of the ECS source: what `describe
+// containerinstance` shows, and the sequence high-water mark that must
+// survive a restart.
+type ACSSession struct {
+	Connected bool `json:"connected"`
+	// Endpoint is the ACS endpoint DiscoverPollEndpoint named.
+	Endpoint       string            `json:"endpoint,omitempty"`
+	ConnectedSince *metav1.MicroTime `json:"connectedSince,omitempty"`
+	// LastMessageAt and LastMessageType are of the last frame received
+	// (recorded at most every few seconds).
+	LastMessageAt   *metav1.MicroTime `json:"lastMessageAt,omitempty"`
+	LastMessageType string            `json:"lastMessageType,omitempty"`
+	// Reconnects counts sessions this process opened after its first.
+	Reconnects int64 `json:"reconnects,omitempty"`
+	// LastError says why the last connect failed or the last session ended.
+	LastError string `json:"lastError,omitempty"`
+	// SeqNum is the high-water mark of payload seqNum and manifest
+	// timeline: a manifest at or below it is stale. -1 (or absent) is none.
+	SeqNum *int64 `json:"seqNum,omitempty"`
 }
 
 // ContainerInstanceName is the name of the one ContainerInstance object.

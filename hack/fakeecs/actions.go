@@ -28,12 +28,12 @@ var actions = map[string]action{
 	"DiscoverPollEndpoint":          op(actDiscoverPollEndpoint),
 }
 
-// DiscoverPollEndpoint is what the ECS agent asks before opening its ACS websocket. This agent
-// polls instead, but the call is cheap to answer and lets the real ECS agent get past start-up.
+// DiscoverPollEndpoint is what the agent asks before opening its ACS websocket: the fake names
+// itself (or, with NoACS, a path that refuses). The telemetry endpoint is not served.
 func actDiscoverPollEndpoint(f *Fake, in *ecs.DiscoverPollEndpointInput) (any, error) {
 	if _, err := f.cluster(in.Cluster); err != nil {
 		return nil, err
 	}
-	ep := "https://ecs-a-1." + f.region + ".amazonaws.com/"
+	ep := f.discoverEndpoint()
 	return &ecs.DiscoverPollEndpointOutput{Endpoint: ptr(ep), TelemetryEndpoint: ptr("https://ecs-t-1." + f.region + ".amazonaws.com/")}, nil
 }

@@ -50,6 +50,7 @@ func (f *Fake) Snapshot() State {
 //	POST   /_fake/faults   add one: {"kind":"throttle|server-error|latency","action":"ListTasks",
 //	                       "count":3,"duration":"30s","latency":"200ms"}
 //	DELETE /_fake/faults   clear all (?id=N for one)
+//	/_fake/acs…            the ACS side: see serveACSAdmin
 func (f *Fake) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/_fake/state":
@@ -92,6 +93,8 @@ func (f *Fake) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/_fake/faults":
 		f.serveFaults(w, r)
+	case "/_fake/acs", "/_fake/acs/faults", "/_fake/acs/manifest", "/_fake/acs/credentials", "/_fake/acs/close":
+		f.serveACSAdmin(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -4,8 +4,11 @@
 // tasks in memory, records every SubmitTaskStateChange / SubmitContainerStateChange in order so a
 // test can ask what the agent reported, and injects throttling, server errors and latency.
 //
-// It is test and demo tooling only: nothing in the agent's production path imports it. It does
-// not verify SigV4 signatures.
+// It also speaks ACS, the websocket through which ECS pushes tasks (acs.go): DiscoverPollEndpoint
+// names the fake itself, and placing or stopping a task pushes it to the instance's session.
+//
+// It is test and demo tooling only: nothing in the agent's production path imports it. It checks
+// SigV4 signatures only on the ACS upgrade.
 package fakeecs
 
 import (
@@ -53,6 +56,14 @@ type Options struct {
 	AccountID string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// NoACS makes the fake an ECS-compatible endpoint without ACS (as moto or LocalStack):
+	// DiscoverPollEndpoint names a URL that answers 404, and no instance is ever connected.
+	NoACS bool
+	// Credentials are access key ids and their secret keys that may sign an ACS upgrade, beside
+	// DefaultAccessKeyID.
+	Credentials map[string]string
+	// ACSHeartbeat is how often a session gets a HeartbeatMessage; default DefaultHeartbeat.
+	ACSHeartbeat time.Duration
 }
 
 // Fake is the in-memory ECS endpoint. The zero value is not usable: call New. It is safe for
@@ -75,6 +86,7 @@ type Fake struct {
 	faults     []*Fault
 	faultSeq   int
 	calls      map[string]int
+	acs        acsState
 }
 
 type taskDef struct {
@@ -103,6 +115,7 @@ func New(opts Options) *Fake {
 		tasks:     map[string]*types.Task{},
 		rr:        map[string]int{},
 		calls:     map[string]int{},
+		acs:       newACSState(opts),
 	}
 }
 
@@ -149,8 +162,21 @@ func op[In any](handle func(f *Fake, in *In) (any, error)) action {
 
 // ServeHTTP serves the ECS API on POST / and the admin API under /_fake/.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+	f.mu.Lock()
+	if f.acs.endpoint == "" {
+		// Served without Server (httptest): the fake's URL is the one it is reached at.
+		f.acs.endpoint = "http://" + r.Host
+	}
+	f.mu.Unlock()
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/_fake/"):
 		f.serveAdmin(w, r)
+		return
+	case r.URL.Path == ACSPath && !f.acs.off:
+		f.serveACS(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, noACSPath):
+		http.NotFound(w, r)
 		return
 	}
 	requestID := newID()

@@ -96,7 +96,7 @@ func actRegisterContainerInstance(f *Fake, in *ecs.RegisterContainerInstanceInpu
 	ci.RemainingResources = in.TotalResources
 	ci.VersionInfo = in.VersionInfo
 	ci.Attributes = in.Attributes
-	ci.AgentConnected = true
+	// agentConnected is the ACS session's to set, never registration's.
 	ci.Version++
 	out := f.describeInstance(ci)
 	return &ecs.RegisterContainerInstanceOutput{ContainerInstance: &out}, nil
@@ -119,7 +119,10 @@ func actDeregisterContainerInstance(f *Fake, in *ecs.DeregisterContainerInstance
 		}
 	}
 	ci.Status = ptr("INACTIVE")
-	ci.AgentConnected = false
+	if c := f.acs.sessions[deref(ci.ContainerInstanceArn)]; c != nil {
+		// ACS drops a deregistered instance's session; its next upgrade is refused as inactive.
+		_ = c.ws.Close()
+	}
 	ci.Version++
 	out := f.describeInstance(ci)
 	return &ecs.DeregisterContainerInstanceOutput{ContainerInstance: &out}, nil

@@ -48,6 +48,7 @@ func (s *Server) listen() error {
 		return fmt.Errorf("fake ECS endpoint: listen on %s: %w", s.addr, err)
 	}
 	s.addr = l.Addr().String()
+	s.Fake.setEndpoint("http://" + s.addr)
 	srv := &http.Server{Handler: s.Fake, ReadHeaderTimeout: 10 * time.Second}
 	s.srv = srv
 	// Serve returns http.ErrServerClosed after Stop, the only way it ends.
@@ -69,6 +70,8 @@ func (s *Server) Stop() {
 	if s.srv != nil {
 		_ = s.srv.Close()
 		s.srv = nil
+		// Close does not end hijacked connections: the ACS sessions go by hand.
+		s.Fake.closeACS()
 	}
 }
 

@@ -70,6 +70,7 @@ func (f *Fake) newTask(c *types.Cluster, td *taskDef, ci *types.ContainerInstanc
 	}
 	f.tasks[arn] = t
 	f.taskSeq = append(f.taskSeq, arn)
+	f.pushTask(t)
 	return t
 }
 
@@ -191,6 +192,7 @@ func (f *Fake) stopTask(t *types.Task, reason string, code types.TaskStopCode) {
 	t.StopCode = code
 	t.StoppingAt = ptr(f.now().UTC())
 	t.Version++
+	f.pushTask(t)
 }
 
 // StopTask stops a task by ARN directly (as the StopTask call does).

@@ -15,6 +15,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -75,6 +76,9 @@ func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docke
 	return &controlplane.Source{
 		Client: c, Store: st, Interval: cfg.PollInterval, Log: log,
 		Registration: registration(cfg),
+		// Task role credentials from ACS, in memory only, for the
+		// credentials work to serve.
+		Credentials: taskcreds.New(),
 		DockerVersion: func(ctx context.Context) (string, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()

@@ -33,7 +33,8 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	// No metadata service in unit tests: the SDK must not wait for one.
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	srv, err := fakeecs.Start("127.0.0.1:0")
+	// The keys below may sign the ACS upgrade.
+	srv, err := fakeecs.Start("127.0.0.1:0", fakeecs.Options{Credentials: map[string]string{"AKIDTEST": "secret"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ const (
 // Poll timing defaults.
 const (
 	DefaultPollInterval = 10 * time.Second
+	// BackstopInterval is the wait between polls while an ACS session is
+	// open: ECS pushes what changes, and the poll only catches what a
+	// session might have missed.
+	BackstopInterval = 5 * time.Minute
 	// maxPollBackoff caps the wait between failed polls: the API being down
 	// or throttling for minutes costs at most one attempt per this.
 	maxPollBackoff = 2 * time.Minute
@@ -64,7 +68,13 @@ type Poller struct {
 	Instance string
 	// Interval is ECS_POLL_INTERVAL; each wait is jittered by up to a fifth.
 	Interval time.Duration
-	Log      logr.Logger
+	// SessionUp, when set, tells whether an ACS session is open: polling is
+	// then only the backstop, BackstopInterval apart.
+	SessionUp func() bool
+	// Wake, when it yields, ends the wait and polls at once (the ACS
+	// session dropped: polling covers until it is back).
+	Wake <-chan struct{}
+	Log  logr.Logger
 
 	mu       sync.Mutex
 	defs     map[string]*types.TaskDefinition
@@ -95,6 +105,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
+		case <-p.Wake:
 		}
 	}
 }
@@ -116,6 +127,9 @@ func (p *Poller) next(err error) time.Duration {
 }
 
 func (p *Poller) interval() time.Duration {
+	if p.SessionUp != nil && p.SessionUp() {
+		return BackstopInterval
+	}
 	if p.Interval > 0 {
 		return p.Interval
 	}
@@ -162,7 +176,7 @@ func (p *Poller) Poll(ctx context.Context) error {
 	}
 	for _, arn := range stopped {
 		if t := known[arn]; t != nil && t.Spec.DesiredStatus != apiv1.StatusStopped {
-			errs = append(errs, p.stopTask(ctx, t, "stopped by ECS"))
+			errs = append(errs, stopTask(ctx, p.Store, p.Log, t, "stopped by ECS"))
 		}
 		listed[arn] = true
 	}
@@ -170,7 +184,7 @@ func (p *Poller) Poll(ctx context.Context) error {
 	// its cluster or instance gone): it must not run on.
 	for arn, t := range known {
 		if !listed[arn] && t.Spec.DesiredStatus != apiv1.StatusStopped {
-			errs = append(errs, p.stopTask(ctx, t, "no longer listed by ECS"))
+			errs = append(errs, stopTask(ctx, p.Store, p.Log, t, "no longer listed by ECS"))
 		}
 	}
 	return errors.Join(errs...)
@@ -288,8 +302,10 @@ func (p *Poller) definition(ctx context.Context, arn string) (*types.TaskDefinit
 	return out.TaskDefinition, nil
 }
 
-func (p *Poller) stopTask(ctx context.Context, t *apiv1.Task, why string) error {
-	_, err := store.Mutate(ctx, p.Store, t.Name, func(t *apiv1.Task) error {
+// stopTask sets a task's desired status to STOPPED; the task reconciler
+// stops it.
+func stopTask(ctx context.Context, st store.Store, log logr.Logger, t *apiv1.Task, why string) error {
+	_, err := store.Mutate(ctx, st, t.Name, func(t *apiv1.Task) error {
 		t.Spec.DesiredStatus = apiv1.StatusStopped
 		return nil
 	})
@@ -299,6 +315,6 @@ func (p *Poller) stopTask(ctx context.Context, t *apiv1.Task, why string) error 
 	if err != nil {
 		return fmt.Errorf("stop task %s (%s): %w", t.Name, why, err)
 	}
-	p.Log.Info("task to stop", "task", t.Name, "why", why)
+	log.Info("task to stop", "task", t.Name, "why", why)
 	return nil
 }

@@ -7,13 +7,18 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/ecs-agent/ecs-agent/internal/acs"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 )
 
 // Source is the ECS task source: it registers the container instance
-// (retrying with backoff while ECS cannot be reached) and then polls.
-// Tasks already in the store run on meanwhile.
+// (retrying with backoff while ECS cannot be reached), then keeps an ACS
+// session open and polls as the backstop (every Interval while no session
+// is open, every BackstopInterval while one is). Tasks already in the
+// store run on meanwhile.
 type Source struct {
 	Client       *Client
 	Store        store.Store
@@ -23,8 +28,12 @@ type Source struct {
 	// DockerVersion, when set, fills in Registration's Docker versions
 	// before each attempt: the daemon may come up after the agent.
 	DockerVersion func(ctx context.Context) (version, apiVersion string, err error)
+	// Credentials holds the task role credentials ACS hands over.
+	Credentials *taskcreds.Store
 
-	registered atomic.Bool
+	registered    atomic.Bool
+	dockerVersion string
+	session       *acs.Session
 }
 
 // Registered reports whether the instance is registered.
@@ -39,11 +48,17 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 	s.registered.Store(true)
 	s.Log.Info("registered with ECS", "cluster", s.Registration.Cluster, "containerInstance", arn)
+	wake := make(chan struct{}, 1)
 	p := &Poller{
 		Client: s.Client, Store: s.Store, Cluster: s.Registration.Cluster, Instance: arn,
-		Interval: s.Interval, Log: s.Log.WithName("poll"),
+		Interval: s.Interval, Log: s.Log.WithName("poll"), Wake: wake,
 	}
-	return p.Run(ctx)
+	s.session = s.newSession(arn, p, wake)
+	p.SessionUp = s.session.Connected
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.Run(ctx) })
+	g.Go(func() error { return s.runSession(ctx, arn) })
+	return g.Wait()
 }
 
 func (s *Source) registerOnce(ctx context.Context) (string, error) {
@@ -55,6 +70,7 @@ func (s *Source) registerOnce(ctx context.Context) (string, error) {
 		}
 		reg.DockerVersion, reg.DockerAPIVersion = v, api
 	}
+	s.dockerVersion = reg.DockerVersion
 	return Register(ctx, s.Client, s.Store, reg)
 }
 

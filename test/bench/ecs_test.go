@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"text/tabwriter"
@@ -35,6 +36,9 @@ type ecsScenario struct {
 	name string
 	// poll is ECS_POLL_INTERVAL; 0 means offline.
 	poll time.Duration
+	// acs lets the fake speak ACS: tasks are pushed and the poll is only
+	// the backstop. Without it the fake has no ACS and the agent polls.
+	acs bool
 }
 
 // ecsRow is one measured figure: per-task latencies over ecsTasks tasks.
@@ -53,14 +57,17 @@ type ecsRow struct {
 // agent's SubmitTaskStateChange RUNNING arriving there (and, on the way,
 // to RUNNING in the agent's store), beside the same tasks started offline
 // as static task files (file written → RUNNING in the store). The ECS
-// figure is dominated by ECS_POLL_INTERVAL: it is measured at the default
-// (10s) and at 1s. Tasks arrive in a burst (back to back) and paced (one
+// figure is dominated by ECS_POLL_INTERVAL when polling: it is measured at
+// the default (10s) and at 1s; over ACS the task is pushed. Over ACS the
+// StopTask → the stop begins (desired STOPPED in /v1/tasks) latency is
+// measured too. Tasks arrive in a burst (back to back) and paced (one
 // every 200ms, spread over one default poll interval).
 func BenchmarkECSTaskStart(b *testing.B) {
 	scenarios := []ecsScenario{
 		{name: "offline"},
 		{name: "ECS", poll: 10 * time.Second},
 		{name: "ECS", poll: time.Second},
+		{name: "ECS+ACS", poll: 10 * time.Second, acs: true},
 	}
 	var rows []*ecsRow
 	for _, pace := range []time.Duration{0, ecsPace} {
@@ -79,9 +86,11 @@ func BenchmarkECSTaskStart(b *testing.B) {
 					got := measureECSStart(b, sc, pace)
 					for _, r := range got {
 						r.arrivals = arrivals
-						if sc.poll == 0 {
+						switch {
+						case sc.poll == 0:
 							offline = r
-						} else {
+						case !strings.HasSuffix(r.unit, "-stop"):
+							// A stop has no offline counterpart.
 							r.offline = offline
 						}
 						b.ReportMetric(ms(percentile(r.lat, 50)), r.unit+"-p50-ms")
@@ -107,7 +116,7 @@ func measureECSStart(b *testing.B, sc ecsScenario, pace time.Duration) []*ecsRow
 		lat := offlineStart(b, a, pace)
 		return []*ecsRow{{scenario: "offline", measure: "file→RUNNING in store", unit: "offline", lat: lat}}
 	}
-	srv, err := fakeecs.Start("127.0.0.1:0")
+	srv, err := fakeecs.Start("127.0.0.1:0", fakeecs.Options{NoACS: !sc.acs, Credentials: map[string]string{benchKey: benchSecret}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,22 +125,71 @@ func measureECSStart(b *testing.B, sc ecsScenario, pace time.Duration) []*ecsRow
 	srv.CreateCluster(a.Cluster)
 	a.Start() // ready once registered
 	defer func() { a.Kill(); removeCluster(b, a.Cluster) }()
-	inStore, reported := ecsStart(b, a, srv, pace)
-	return []*ecsRow{
-		{scenario: "ECS", measure: "RunTask→RUNNING in store", unit: "ecs-store", poll: sc.poll, lat: inStore},
-		{scenario: "ECS", measure: "RunTask→RUNNING reported", unit: "ecs-reported", poll: sc.poll, lat: reported},
+	unit := "ecs"
+	if sc.acs {
+		unit = "acs"
+		testwait.For(b, "the agent's ACS session", 30*time.Second, pollEvery, func() (bool, string) {
+			return len(srv.ACSSessions()) == 1, "no session open"
+		})
 	}
+	inStore, reported, arns := ecsStart(b, a, srv, pace)
+	rows := []*ecsRow{
+		{scenario: sc.name, measure: "RunTask→RUNNING in store", unit: unit + "-store", poll: sc.poll, lat: inStore},
+		{scenario: sc.name, measure: "RunTask→RUNNING reported", unit: unit + "-reported", poll: sc.poll, lat: reported},
+	}
+	if sc.acs {
+		rows = append(rows, &ecsRow{scenario: sc.name, measure: "StopTask→stop begins", unit: unit + "-stop", poll: sc.poll,
+			lat: ecsStop(b, a, srv, arns, pace)})
+	}
+	return rows
 }
 
-// ecsEnv points an agent at the fake endpoint with dummy keys (the fake
-// checks no signature) and no instance metadata service.
+// The bench's keys: the fake checks them on the ACS upgrade only.
+const (
+	benchKey    = "AKIDBENCH"
+	benchSecret = "bench"
+)
+
+func benchECSClient(srv *fakeecs.Server) *ecs.Client {
+	return ecs.New(ecs.Options{
+		Region:       srv.Region(),
+		BaseEndpoint: aws.String(srv.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider(benchKey, benchSecret, ""),
+	})
+}
+
+// ecsStop calls StopTask on each task at the pace and returns, per task,
+// the time from the call to the task desired STOPPED in /v1/tasks: the
+// moment the task reconciler begins the stop.
+func ecsStop(b *testing.B, a *h.Agent, srv *fakeecs.Server, arns []string, pace time.Duration) []time.Duration {
+	b.Helper()
+	api := benchECSClient(srv)
+	w := watchStatus(a, func(t h.IntrospectionTask) bool { return t.DesiredStatus == "STOPPED" })
+	defer w.stop()
+	issued := map[string]time.Time{}
+	b.StartTimer()
+	start := time.Now()
+	for i, arn := range arns {
+		waitUntil(start.Add(time.Duration(i) * pace))
+		issued[arn] = time.Now()
+		if _, err := api.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String(a.Cluster), Task: aws.String(arn)}); err != nil {
+			b.Fatalf("StopTask %s: %v", arn, err)
+		}
+	}
+	w.wait(b, issued, false)
+	b.StopTimer()
+	return w.latencies(issued, w.inStore)
+}
+
+// ecsEnv points an agent at the fake endpoint with the bench's keys and no
+// instance metadata service.
 func ecsEnv(srv *fakeecs.Server, poll time.Duration) []string {
 	return []string{
 		"ECS_OFFLINE=false",
 		"ECS_BACKEND_HOST=" + srv.URL(),
 		"AWS_DEFAULT_REGION=" + srv.Region(),
-		"AWS_ACCESS_KEY_ID=AKIDBENCH",
-		"AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_ACCESS_KEY_ID=" + benchKey,
+		"AWS_SECRET_ACCESS_KEY=" + benchSecret,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"ECS_POLL_INTERVAL=" + poll.String(),
 	}
@@ -176,8 +234,9 @@ func offlineStart(b *testing.B, a *h.Agent, pace time.Duration) []time.Duration 
 
 // ecsStart calls RunTask ecsTasks times at the pace and returns, per task,
 // the time from its RunTask call to RUNNING in /v1/tasks and to the
-// agent's SubmitTaskStateChange RUNNING reaching the endpoint.
-func ecsStart(b *testing.B, a *h.Agent, srv *fakeecs.Server, pace time.Duration) (inStore, reported []time.Duration) {
+// agent's SubmitTaskStateChange RUNNING reaching the endpoint, and the
+// tasks' ARNs.
+func ecsStart(b *testing.B, a *h.Agent, srv *fakeecs.Server, pace time.Duration) (inStore, reported []time.Duration, arns []string) {
 	b.Helper()
 	def := srv.RegisterTaskDefinition(&ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("benchecs"),
@@ -186,11 +245,7 @@ func ecsStart(b *testing.B, a *h.Agent, srv *fakeecs.Server, pace time.Duration)
 			Command: []string{"sleep"}, Memory: aws.Int32(memoryMiB),
 		}},
 	})
-	api := ecs.New(ecs.Options{
-		Region:       srv.Region(),
-		BaseEndpoint: aws.String(srv.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBENCH", "bench", ""),
-	})
+	api := benchECSClient(srv)
 	w := watchRunning(a, srv, func(t h.IntrospectionTask) string { return t.Arn })
 	defer w.stop()
 	issued := map[string]time.Time{}
@@ -208,10 +263,11 @@ func ecsStart(b *testing.B, a *h.Agent, srv *fakeecs.Server, pace time.Duration)
 			b.Fatalf("RunTask %d: %d tasks placed (failures %+v)", i, len(out.Tasks), out.Failures)
 		}
 		issued[aws.ToString(out.Tasks[0].TaskArn)] = at
+		arns = append(arns, aws.ToString(out.Tasks[0].TaskArn))
 	}
 	w.wait(b, issued, true)
 	b.StopTimer()
-	return w.latencies(issued, w.inStore), w.latencies(issued, w.reported)
+	return w.latencies(issued, w.inStore), w.latencies(issued, w.reported), arns
 }
 
 // runningWatch records when each task was first seen RUNNING in the
@@ -228,6 +284,16 @@ type runningWatch struct {
 }
 
 func watchRunning(a *h.Agent, srv *fakeecs.Server, key func(h.IntrospectionTask) string) *runningWatch {
+	return watch(a, srv, key, func(t h.IntrospectionTask) bool { return t.KnownStatus == "RUNNING" })
+}
+
+// watchStatus records when each task (by ARN) first satisfied cond in
+// /v1/tasks, in inStore.
+func watchStatus(a *h.Agent, cond func(h.IntrospectionTask) bool) *runningWatch {
+	return watch(a, nil, func(t h.IntrospectionTask) string { return t.Arn }, cond)
+}
+
+func watch(a *h.Agent, srv *fakeecs.Server, key func(h.IntrospectionTask) string, cond func(h.IntrospectionTask) bool) *runningWatch {
 	w := &runningWatch{done: make(chan struct{}), inStore: map[string]time.Time{}, reported: map[string]time.Time{}}
 	w.wg.Add(1)
 	go func() {
@@ -238,7 +304,7 @@ func watchRunning(a *h.Agent, srv *fakeecs.Server, key func(h.IntrospectionTask)
 			w.mu.Lock()
 			w.lastErr = err
 			for _, t := range v1.Tasks {
-				if k := key(t); k != "" && t.KnownStatus == "RUNNING" && w.inStore[k].IsZero() {
+				if k := key(t); k != "" && cond(t) && w.inStore[k].IsZero() {
 					w.inStore[k] = now
 				}
 			}
@@ -335,4 +401,6 @@ func printECSTable(rows []*ecsRow) {
 	fmt.Printf("in store: first seen RUNNING in /v1/tasks (read every %s); reported: when SubmitTaskStateChange RUNNING reached the endpoint.\n", pollEvery)
 	fmt.Println("ECS = the wait for the next poll (ECS_POLL_INTERVAL, each wait shortened at random by up to a fifth)" +
 		" + starting everything that poll delivered, as one burst + the report.")
+	fmt.Println("ECS+ACS = the task pushed over the ACS session (the poll is only a 5 min backstop) + the start + the report;" +
+		" stop begins = desired STOPPED first seen in /v1/tasks after StopTask.")
 }

@@ -23,8 +23,8 @@ import (
 // at them.
 const ECSRegion = "us-west-2"
 
-// Dummy keys: the fake ECS endpoint does not check signatures, but the
-// SDK signs every request and needs some.
+// Dummy keys: the fake ECS endpoint checks no signature on its API, only
+// on the ACS upgrade, where it knows these.
 const (
 	fakeAccessKeyID     = "AKIDE2EFAKEKEY"
 	fakeSecretAccessKey = "e2e-fake-secret"
@@ -44,10 +44,26 @@ type ECS struct {
 	tb      testing.TB
 }
 
-// StartECS starts the fake endpoints for one test; they stop when it ends.
+// StartECS starts the fake endpoints for one test, as an ECS-compatible
+// endpoint without ACS (the agent polls); they stop when it ends.
 func StartECS(tb testing.TB) *ECS {
 	tb.Helper()
-	srv, err := fakeecs.Start("127.0.0.1:0", fakeecs.Options{Region: ECSRegion})
+	return startECS(tb, fakeecs.Options{NoACS: true})
+}
+
+// StartECSWithACS starts the fake endpoints with ACS, as real ECS: tasks
+// are pushed over the agent's session and polling is the backstop. The
+// fake heartbeats every second, so that tests see heartbeat acks soon.
+func StartECSWithACS(tb testing.TB) *ECS {
+	tb.Helper()
+	return startECS(tb, fakeecs.Options{ACSHeartbeat: time.Second})
+}
+
+func startECS(tb testing.TB, opts fakeecs.Options) *ECS {
+	tb.Helper()
+	opts.Region = ECSRegion
+	opts.Credentials = map[string]string{fakeAccessKeyID: fakeSecretAccessKey}
+	srv, err := fakeecs.Start("127.0.0.1:0", opts)
 	if err != nil {
 		tb.Fatalf("fake ECS endpoint: %v", err)
 	}

@@ -3,7 +3,8 @@
 //
 //	go run ./hack/fakeecs/cmd/fakeecs -addr 127.0.0.1:8123 -region us-west-2
 //
-// Point the agent at it with ECS_BACKEND_HOST=http://127.0.0.1:8123 and any static AWS keys; see
+// Point the agent at it with ECS_BACKEND_HOST=http://127.0.0.1:8123 and the keys AKIDFAKE / fake
+// (the API takes any keys; the ACS upgrade's signature must verify, or the agent polls); see
 // docs/fake-endpoints.md for the admin API under /_fake/.
 package main
 
@@ -23,9 +24,13 @@ func main() {
 	region := flag.String("region", "us-west-2", "region in the ARNs the endpoint hands out")
 	account := flag.String("account", "123456789012", "account id in the ARNs the endpoint hands out")
 	cluster := flag.String("cluster", "", "create this cluster at start (the agent creates \"default\" itself)")
+	noACS := flag.Bool("no-acs", false, "serve no ACS websocket, as an ECS-compatible endpoint without it (the agent polls)")
+	accessKey := flag.String("access-key", fakeecs.DefaultAccessKeyID, "access key id that may sign the ACS upgrade")
+	secretKey := flag.String("secret-key", fakeecs.DefaultSecretAccessKey, "its secret access key")
 	flag.Parse()
 
-	srv, err := fakeecs.Start(*addr, fakeecs.Options{Region: *region, AccountID: *account})
+	srv, err := fakeecs.Start(*addr, fakeecs.Options{Region: *region, AccountID: *account, NoACS: *noACS,
+		Credentials: map[string]string{*accessKey: *secretKey}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
