@@ -80,6 +80,9 @@ type Fake struct {
 	instances  map[string]*types.ContainerInstance // by ARN
 	instSeq    []string
 	tasks      map[string]*types.Task // by ARN
+	// unlisted makes ListTasks leave a task out of its next n answers
+	// that would hold it (ListTasks is eventually consistent).
+	unlisted map[string]int
 	taskSeq    []string
 	rr         map[string]int // RunTask round-robin cursor per cluster
 	reports    []Report

@@ -206,6 +206,18 @@ func (f *Fake) StopTask(taskARN, reason string) bool {
 	return ok
 }
 
+// UnlistTask leaves the task out of the next n ListTasks answers that would
+// hold it, as ECS's eventually consistent ListTasks can; DescribeTasks still
+// knows it.
+func (f *Fake) UnlistTask(arn string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unlisted == nil {
+		f.unlisted = map[string]int{}
+	}
+	f.unlisted[arn] = n
+}
+
 func actListTasks(f *Fake, in *ecs.ListTasksInput) (any, error) {
 	desired := string(in.DesiredStatus)
 	if desired == "" {
@@ -229,6 +241,10 @@ func actListTasks(f *Fake, in *ecs.ListTasksInput) (any, error) {
 			in.Family != nil && !strings.Contains(deref(t.TaskDefinitionArn), ":task-definition/"+*in.Family+":"),
 			in.StartedBy != nil && deref(t.StartedBy) != *in.StartedBy,
 			in.LaunchType != "" && t.LaunchType != in.LaunchType:
+			continue
+		}
+		if f.unlisted[arn] > 0 {
+			f.unlisted[arn]--
 			continue
 		}
 		arns = append(arns, arn)

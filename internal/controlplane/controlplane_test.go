@@ -272,6 +272,12 @@ func TestPollStopsTasksECSStoppedOrForgot(t *testing.T) {
 	if err := p.Poll(e.ctx); err != nil {
 		t.Fatal(err)
 	}
+	if got := e.task(ghost.Spec.Arn).Spec.DesiredStatus; got != apiv1.StatusRunning {
+		t.Errorf("task left out of one ListTasks answer is desired %s, want RUNNING until a second poll", got)
+	}
+	if err := p.Poll(e.ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := e.task(a).Spec.DesiredStatus; got != apiv1.StatusStopped {
 		t.Errorf("task stopped in ECS is desired %s, want STOPPED", got)
 	}
@@ -280,6 +286,28 @@ func TestPollStopsTasksECSStoppedOrForgot(t *testing.T) {
 	}
 	if got := e.task(ghost.Spec.Arn).Spec.DesiredStatus; got != apiv1.StatusStopped {
 		t.Errorf("task ECS no longer lists is desired %s, want STOPPED", got)
+	}
+}
+
+// TestPollKeepsATaskListTasksLeftOut: ListTasks is eventually consistent;
+// answers that leave out a task DescribeTasks still has running never stop
+// it.
+func TestPollKeepsATaskListTasksLeftOut(t *testing.T) {
+	e := newEnv(t)
+	inst := e.register("default")
+	a := e.startTask(inst, e.taskDef(), nil)
+	p := e.poller(inst)
+	if err := p.Poll(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.UnlistTask(a, 2) // the next two polls' lists of RUNNING tasks
+	for range 2 {
+		if err := p.Poll(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.task(a).Spec.DesiredStatus; got != apiv1.StatusRunning {
+		t.Fatalf("running task left out of ListTasks twice is desired %s, want RUNNING (DescribeTasks has it running)", got)
 	}
 }
 

@@ -80,6 +80,9 @@ type Poller struct {
 	defs     map[string]*types.TaskDefinition
 	status   atomic.Value // string: the instance's last status
 	failures int
+	// unlisted are the ARNs of our tasks the last poll's ListTasks left
+	// out. Poll runs on one goroutine at a time.
+	unlisted map[string]bool
 }
 
 // Status is the container instance's status as last seen (ACTIVE, DRAINING).
@@ -180,14 +183,65 @@ func (p *Poller) Poll(ctx context.Context) error {
 		}
 		listed[arn] = true
 	}
-	// A task in neither list is one ECS has forgotten (stopped long ago, or
-	// its cluster or instance gone): it must not run on.
+	// A task in neither list may be one ECS has forgotten (stopped long
+	// ago, or its cluster or instance gone), which must not run on; or
+	// ListTasks, which is eventually consistent, may have left it out of
+	// one answer.
+	var unlisted []*apiv1.Task
 	for arn, t := range known {
 		if !listed[arn] && t.Spec.DesiredStatus != apiv1.StatusStopped {
-			errs = append(errs, stopTask(ctx, p.Store, p.Log, t, "no longer listed by ECS"))
+			unlisted = append(unlisted, t)
 		}
 	}
+	gone, err := p.forgotten(ctx, unlisted)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, t := range gone {
+		errs = append(errs, stopTask(ctx, p.Store, p.Log, t, "no longer listed by ECS"))
+	}
 	return errors.Join(errs...)
+}
+
+// forgotten picks, of the tasks ListTasks left out, those ECS has really
+// forgotten: left out by two polls in a row, and not running by
+// DescribeTasks (which reads the task itself). One answer that misses a
+// task never stops it.
+func (p *Poller) forgotten(ctx context.Context, unlisted []*apiv1.Task) ([]*apiv1.Task, error) {
+	before := p.unlisted
+	p.unlisted = map[string]bool{}
+	var suspects []*apiv1.Task
+	for _, t := range unlisted {
+		p.unlisted[t.Spec.Arn] = true
+		if before[t.Spec.Arn] {
+			suspects = append(suspects, t)
+		}
+	}
+	var gone []*apiv1.Task
+	for batch := range slices.Chunk(suspects, describeBatch) {
+		arns := make([]string, len(batch))
+		for i, t := range batch {
+			arns[i] = t.Spec.Arn
+		}
+		out, err := p.Client.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(p.Cluster), Tasks: arns})
+		if err != nil {
+			return gone, fmt.Errorf("describe %d tasks ListTasks left out: %w", len(arns), err)
+		}
+		running := map[string]bool{}
+		for _, d := range out.Tasks {
+			if aws.ToString(d.DesiredStatus) == string(apiv1.StatusRunning) && aws.ToString(d.ContainerInstanceArn) == p.Instance {
+				running[aws.ToString(d.TaskArn)] = true
+			}
+		}
+		for _, t := range batch {
+			if running[t.Spec.Arn] {
+				p.Log.V(1).Info("ListTasks left out a task that DescribeTasks has running; keeping it", "task", t.Name)
+				continue
+			}
+			gone = append(gone, t)
+		}
+	}
+	return gone, nil
 }
 
 // refreshStatus reads the instance's status; DRAINING is recorded in the
