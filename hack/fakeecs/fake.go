@@ -83,13 +83,13 @@ type Fake struct {
 	// unlisted makes ListTasks leave a task out of its next n answers
 	// that would hold it (ListTasks is eventually consistent).
 	unlisted map[string]int
-	taskSeq    []string
-	rr         map[string]int // RunTask round-robin cursor per cluster
-	reports    []Report
-	faults     []*Fault
-	faultSeq   int
-	calls      map[string]int
-	acs        acsState
+	taskSeq  []string
+	rr       map[string]int // RunTask round-robin cursor per cluster
+	reports  []Report
+	faults   []*Fault
+	faultSeq int
+	calls    map[string]int
+	acs      acsState
 }
 
 type taskDef struct {
