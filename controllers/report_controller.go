@@ -43,7 +43,13 @@ type StateSubmitter interface {
 type ReportReconciler struct {
 	Store     store.Store
 	Submitter StateSubmitter
+	// Now is the clock; nil means time.Now.
+	Now Clock
 }
+
+// tombstoneTTL is how long the report of a task outlives the task when the
+// control plane refused one of its reports (TaskReportStatus.RefusedAt).
+const tombstoneTTL = 24 * time.Hour
 
 var _ reconcile.Reconciler = (*ReportReconciler)(nil)
 
@@ -58,7 +64,7 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	for range maxReportsPerPass {
 		var task apiv1.Task
 		if err := r.Store.Get(ctx, req.Name, &task); errors.Is(err, store.ErrNotFound) {
-			return reconcile.Result{}, r.forget(ctx, req.Name)
+			return r.forget(ctx, req.Name)
 		} else if err != nil {
 			return reconcile.Result{}, fmt.Errorf("get task %s: %w", req.Name, err)
 		}
@@ -73,7 +79,12 @@ func (r *ReportReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		if next == nil {
 			return reconcile.Result{}, nil
 		}
-		if err := next.send(ctx, r.Submitter); err != nil {
+		if err := next.send(ctx, r.Submitter); errors.Is(err, statechange.ErrRefused) {
+			// Never taken: not sent again, and remembered (see RefusedAt).
+			log.Error(err, "the control plane refused a state change for good; not retrying", "change", next.what())
+			rep.Status.RefusedAt = microTime(r.now())
+			rep.Status.RefusedReason = err.Error()
+		} else if err != nil {
 			return reconcile.Result{}, fmt.Errorf("report %s of task %s: %w", next.what(), task.Name, err)
 		}
 		next.acknowledge(&rep.Status)
@@ -117,14 +128,31 @@ func (r *ReportReconciler) save(ctx context.Context, rep *apiv1.TaskReport) erro
 	return r.Store.UpdateStatus(ctx, rep)
 }
 
-// forget deletes the report of a task that is gone.
-func (r *ReportReconciler) forget(ctx context.Context, name string) error {
+// forget deletes the report of a task that is gone, once it is no longer
+// needed as a tombstone (see TaskReportStatus.RefusedAt).
+func (r *ReportReconciler) forget(ctx context.Context, name string) (reconcile.Result, error) {
 	rep := &apiv1.TaskReport{}
-	rep.Name = name
-	if err := r.Store.Delete(ctx, rep); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("forget report of task %s: %w", name, err)
+	if err := r.Store.Get(ctx, name, rep); errors.Is(err, store.ErrNotFound) {
+		return reconcile.Result{}, nil
+	} else if err != nil {
+		return reconcile.Result{}, fmt.Errorf("get report of task %s: %w", name, err)
 	}
-	return nil
+	if at := rep.Status.RefusedAt; at != nil {
+		if left := tombstoneTTL - r.now().Sub(at.Time); left > 0 {
+			return reconcile.Result{RequeueAfter: left}, nil
+		}
+	}
+	if err := r.Store.Delete(ctx, rep); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return reconcile.Result{}, fmt.Errorf("forget report of task %s: %w", name, err)
+	}
+	return reconcile.Result{}, nil
+}
+
+func (r *ReportReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // acknowledged is the task as nextReport reads it: with the report's

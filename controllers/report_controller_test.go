@@ -20,11 +20,13 @@ import (
 // ("task RUNNING app,side", "container side STOPPED 3"), and fails the next
 // fail calls.
 type fakeSubmitter struct {
-	mu    sync.Mutex
-	fail  int
-	calls int
-	acked []string
-	tasks []statechange.Task
+	mu   sync.Mutex
+	fail int
+	// refuse makes every call a refusal for good (ECS's ClientException).
+	refuse bool
+	calls  int
+	acked  []string
+	tasks  []statechange.Task
 }
 
 func (s *fakeSubmitter) SubmitTaskState(_ context.Context, r statechange.Task) error {
@@ -52,6 +54,9 @@ func (s *fakeSubmitter) submit(line string, tr *statechange.Task) error {
 	if s.fail > 0 {
 		s.fail--
 		return errors.New("ThrottlingException: rate exceeded")
+	}
+	if s.refuse {
+		return fmt.Errorf("%w: ClientException: The referenced task was not found", statechange.ErrRefused)
 	}
 	s.acked = append(s.acked, line)
 	if tr != nil {
@@ -304,5 +309,42 @@ func TestReportStartsFromAcknowledgementsInTheTask(t *testing.T) {
 	}
 	if lines := sub.lines(); len(lines) != 0 {
 		t.Fatalf("reports sent again: %v", lines)
+	}
+}
+
+// TestRefusedReportIsNotRetriedAndOutlivesItsTaskAsATombstone: ECS refused
+// the task's reports for good; they are not sent again, the task is still
+// cleaned up, and its report stays for a day so that the ECS source, which
+// may still see the task listed as running, never starts it again.
+func TestRefusedReportIsNotRetriedAndOutlivesItsTaskAsATombstone(t *testing.T) {
+	f := newFixture(t)
+	f.r.Opts.CleanupWait = time.Minute
+	sub := &fakeSubmitter{refuse: true}
+	r := &ReportReconciler{Store: f.store, Submitter: sub, Now: func() time.Time { return f.now }}
+	f.addECSTask("t1", ctr("app"))
+	task := f.settle("t1")
+	f.docker.Exit(task.Status.ContainerStatusFor("app").DockerID, 0)
+	f.settle("t1")
+	if err := reportAll(t, r, "t1"); err != nil {
+		t.Fatalf("a refused report came back as an error to retry: %v", err)
+	}
+	if err := reportAll(t, r, "t1"); err != nil || sub.calls != 2 {
+		t.Fatalf("%d submissions (err %v), want 2 (RUNNING, STOPPED), each once", sub.calls, err)
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	if task := f.settle("t1"); task != nil {
+		t.Fatalf("task with a refused STOPPED report not cleaned up: %s", task.Status.ReportedStatus)
+	}
+	res, err := r.Reconcile(f.ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: "t1"}})
+	var rep apiv1.TaskReport
+	if err != nil || f.store.Get(f.ctx, "t1", &rep) != nil || rep.Status.RefusedAt == nil || res.RequeueAfter <= 0 {
+		t.Fatalf("after cleanup: err %v, report %+v, requeue %v; want the report kept as a tombstone", err, rep.Status, res.RequeueAfter)
+	}
+	f.now = f.now.Add(tombstoneTTL)
+	if _, err := r.Reconcile(f.ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: "t1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Get(f.ctx, "t1", &rep); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("tombstone after %s: %v, want deleted", tombstoneTTL, err)
 	}
 }

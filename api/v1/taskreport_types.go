@@ -35,4 +35,12 @@ type TaskReportStatus struct {
 	// Containers maps a container's name to the last status acknowledged
 	// for it.
 	Containers map[string]TaskStatusName `json:"containers,omitempty"`
+	// RefusedAt is when the control plane last refused a report of the
+	// task for good (a ClientException), and RefusedReason its answer.
+	// Such a report is not sent again; the task's TaskReport then outlives
+	// the task for a day, as a tombstone: the ECS source never creates a
+	// task again whose report it finds, since ECS, which never heard of the
+	// stop, may list the task as running still.
+	RefusedAt     *metav1.MicroTime `json:"refusedAt,omitempty"`
+	RefusedReason string            `json:"refusedReason,omitempty"`
 }

@@ -88,6 +88,9 @@ func (h *acsHandler) applyTask(ctx context.Context, t acs.Task) error {
 	case t.DesiredStatus == string(apiv1.StatusStopped):
 		return nil
 	}
+	if ran, err := ranHere(ctx, h.Store, t.Arn); err != nil || ran {
+		return err
+	}
 	task := &apiv1.Task{Spec: acsTaskSpec(t, h.Cluster)}
 	task.Name = name
 	if h.Draining != nil && h.Draining() && task.Spec.DefinitionError == "" {

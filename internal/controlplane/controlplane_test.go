@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/hack/fakeecs"
@@ -308,6 +309,29 @@ func TestPollKeepsATaskListTasksLeftOut(t *testing.T) {
 	}
 	if got := e.task(a).Spec.DesiredStatus; got != apiv1.StatusRunning {
 		t.Fatalf("running task left out of ListTasks twice is desired %s, want RUNNING (DescribeTasks has it running)", got)
+	}
+}
+
+// TestPollNeverRecreatesATaskThatRanHere: the agent ran and cleaned up the
+// task but ECS refused its STOPPED report, so ECS still lists it running;
+// its report (a tombstone) keeps the poller from starting it again.
+func TestPollNeverRecreatesATaskThatRanHere(t *testing.T) {
+	e := newEnv(t)
+	inst := e.register("default")
+	a := e.startTask(inst, e.taskDef(), nil)
+	tomb := &apiv1.TaskReport{}
+	tomb.Name = apiv1.TaskNameFromARN(a)
+	tomb.Status.TaskStatus = apiv1.StatusRunning
+	tomb.Status.RefusedAt = &metav1.MicroTime{Time: time.Now()}
+	if err := e.store.Create(e.ctx, tomb); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.poller(inst).Poll(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var task apiv1.Task
+	if err := e.store.Get(e.ctx, tomb.Name, &task); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("task with a tombstone created again: %v (desired %s)", err, task.Spec.DesiredStatus)
 	}
 }
 

@@ -311,6 +311,9 @@ func (p *Poller) createTask(ctx context.Context, t types.Task) error {
 		// reported); never start it again.
 		return nil
 	}
+	if ran, err := ranHere(ctx, p.Store, arn); err != nil || ran {
+		return err
+	}
 	def, err := p.definition(ctx, aws.ToString(t.TaskDefinitionArn))
 	if err != nil {
 		return err
@@ -358,6 +361,22 @@ func (p *Poller) definition(ctx context.Context, arn string) (*types.TaskDefinit
 
 // stopTask sets a task's desired status to STOPPED; the task reconciler
 // stops it.
+// ranHere reports whether this agent ran the task before and cleaned it up:
+// its TaskReport is still there (a tombstone, kept when ECS refused one of
+// its reports, see apiv1.TaskReportStatus.RefusedAt). Such a task is never
+// started again, whatever ECS lists.
+func ranHere(ctx context.Context, st store.Store, arn string) (bool, error) {
+	var rep apiv1.TaskReport
+	err := st.Get(ctx, apiv1.TaskNameFromARN(arn), &rep)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read report of task %s: %w", arn, err)
+	}
+	return true, nil
+}
+
 func stopTask(ctx context.Context, st store.Store, log logr.Logger, t *apiv1.Task, why string) error {
 	_, err := store.Mutate(ctx, st, t.Name, func(t *apiv1.Task) error {
 		t.Spec.DesiredStatus = apiv1.StatusStopped

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -66,16 +67,16 @@ func (s *Submitter) SubmitContainerState(ctx context.Context, r statechange.Cont
 
 // settle decides what a failed submission means. A ClientException or
 // InvalidParameterException says ECS will never take this change (the task
-// is unknown to it, e.g. the cluster was deleted): retrying forever would
-// also keep the stopped task from ever being cleaned up, so it is logged
-// and counted as done. Anything else (throttling, 5xx, no network) is
-// returned for the reporter to retry with backoff.
+// is unknown to it, e.g. the cluster was deleted): it is returned as
+// statechange.ErrRefused, which the reporter records and does not retry,
+// since retrying forever would also keep the stopped task from ever being
+// cleaned up. Anything else (throttling, 5xx, no network) is returned as
+// it is, for the reporter to retry with backoff.
 func (s *Submitter) settle(err error, what, arn, status string) error {
 	var ce *types.ClientException
 	var ip *types.InvalidParameterException
 	if errors.As(err, &ce) || errors.As(err, &ip) {
-		s.Log.Error(err, "ECS refused a state change; not retrying", "what", what, "task", arn, "status", status)
-		return nil
+		return fmt.Errorf("%s %s %s: %w: %w", what, arn, status, statechange.ErrRefused, err)
 	}
 	return err
 }

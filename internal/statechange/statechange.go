@@ -6,6 +6,7 @@
 package statechange
 
 import (
+	"errors"
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
@@ -20,6 +21,10 @@ const (
 	// MaxTaskReasonLength is the longest task reason, in bytes.
 	MaxTaskReasonLength = 1024
 )
+
+// ErrRefused is returned (wrapped) by a submitter when the control plane
+// refused a change for good (ECS's ClientException): retrying cannot help.
+var ErrRefused = errors.New("refused by the control plane")
 
 // Container is one container's state as the control plane is told it
 // (SubmitContainerStateChange, or an entry of SubmitTaskStateChange's
