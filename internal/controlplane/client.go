@@ -3,8 +3,8 @@
 // tasks ECS placed on it and writes them as Task objects, and submits the
 // state changes the reporter (controllers.ReportReconciler) hands it.
 //
-// Desired state is pulled, not pushed: the agent does not speak the ECS
-// agent's private ACS websocket. See Poller for what a poll costs.
+// Desired state is pushed over an ACS session (internal/acs) where ECS
+// offers one, with a poll as the backstop; see Poller for what a poll costs.
 package controlplane
 
 import (
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -39,6 +40,9 @@ type ClientOptions struct {
 	// BackendHost is ECS_BACKEND_HOST as config parsed it: the endpoint's
 	// URL ("" for the region's endpoint).
 	BackendHost string
+	// CallTimeout bounds one attempt of an AWS call (default
+	// APICallTimeout).
+	CallTimeout time.Duration
 }
 
 // Client is the ECS API client with the host's identity.
@@ -55,6 +59,18 @@ type Client struct {
 	IdentitySignature string
 }
 
+// APICallTimeout bounds one attempt of an AWS API call, answer included.
+// Every ECS and ECR call answers in well under a second; 30 s is a hung
+// connection, not a slow service.
+const APICallTimeout = 30 * time.Second
+
+func (o ClientOptions) callTimeout() time.Duration {
+	if o.CallTimeout > 0 {
+		return o.CallTimeout
+	}
+	return APICallTimeout
+}
+
 // ErrNoRegion means no region could be found anywhere.
 var ErrNoRegion = errors.New("no AWS region: set AWS_DEFAULT_REGION or AWS_REGION (in the environment or /etc/ecs/ecs.config), " +
 	"configure one in the shared AWS config, or run on EC2 where the instance metadata service gives it; " +
@@ -64,7 +80,12 @@ var ErrNoRegion = errors.New("no AWS region: set AWS_DEFAULT_REGION or AWS_REGIO
 // o's region and static credentials over the SDK's default chain. It makes
 // no AWS call.
 func LoadAWSConfig(ctx context.Context, o ClientOptions) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+	opts := []func(*awsconfig.LoadOptions) error{
+		// No AWS call may hang: each attempt of every client built from
+		// this (ECS, ECR, STS, …) ends after APICallTimeout, and the
+		// retryer takes it from there.
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(o.callTimeout())),
+	}
 	if o.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(o.Region))
 	}

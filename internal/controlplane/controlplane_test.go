@@ -423,3 +423,31 @@ func TestNewClientWithoutRegionSaysWhatIsMissing(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoRegion mentioning ECS_OFFLINE", err)
 	}
 }
+
+// TestAHungECSCallEnds: an endpoint that never answers (here: answers after
+// a minute) fails the call after each attempt's timeout, instead of holding
+// the poller or the reporter.
+func TestAHungECSCallEnds(t *testing.T) {
+	e := newEnv(t)
+	c, err := NewClient(e.ctx, ClientOptions{
+		Region: "us-west-2", AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", BackendHost: e.fake.URL(),
+		CallTimeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.AddLatency("ListClusters", time.Minute)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ECS.ListClusters(context.Background(), &ecs.ListClustersInput{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a call the endpoint never answered succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a call the endpoint never answered was still waiting after 20s")
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"golang.org/x/sync/singleflight"
 )
 
 // ecrHost matches the registries ECR serves, as the ECS agent's ecr
@@ -48,8 +49,9 @@ type ECR struct {
 	Refresh time.Duration
 	Now     func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]ecrToken
+	mu      sync.Mutex // guards cache
+	cache   map[string]ecrToken
+	fetches singleflight.Group
 }
 
 type ecrToken struct {
@@ -68,21 +70,32 @@ func (e *ECR) Token(ctx context.Context, registry, roleArn string) (string, stri
 	account, region := m[1], m[2]
 	key := registry + "|" + roleArn
 	now := e.now()
-	// One lock for fetch and cache: concurrent pulls of one registry must
-	// share one token request, and token requests are rare.
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if t, ok := e.cache[key]; ok && now.Before(t.renewAt) {
+	t, ok := e.cache[key]
+	e.mu.Unlock()
+	if ok && now.Before(t.renewAt) {
 		return t.user, t.pass, nil
 	}
-	t, err := e.fetch(ctx, account, region, roleArn, now)
+	// Concurrent pulls of one registry and role share one token request;
+	// other registries never wait for it (a slow or unreachable ECR
+	// region must not hold up the rest).
+	v, err, _ := e.fetches.Do(key, func() (any, error) {
+		t, err := e.fetch(ctx, account, region, roleArn, now)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.cache == nil {
+			e.cache = map[string]ecrToken{}
+		}
+		e.cache[key] = t
+		return t, nil
+	})
 	if err != nil {
 		return "", "", err
 	}
-	if e.cache == nil {
-		e.cache = map[string]ecrToken{}
-	}
-	e.cache[key] = t
+	t = v.(ecrToken)
 	return t.user, t.pass, nil
 }
 

@@ -3,10 +3,13 @@ package registryauth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 
 	"github.com/ecs-agent/ecs-agent/hack/fakeecr"
 	"github.com/ecs-agent/ecs-agent/internal/config"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 const digest64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -168,5 +172,49 @@ func TestAWSConfigurationIsLoadedOnlyForECRPulls(t *testing.T) {
 	_, err := r.Auth(context.Background(), Request{Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"})
 	if err == nil || !strings.Contains(err.Error(), "123456789012.dkr.ecr.us-east-1.amazonaws.com") || !strings.Contains(err.Error(), "profile, nope") || loads != 1 {
 		t.Fatalf("ECR image: err = %v after %d loads; want the load's error naming the registry", err, loads)
+	}
+}
+
+// TestSlowECRRegionHoldsUpNoOtherRegistry: token requests of one registry
+// wait for each other (one request for concurrent pulls), never for
+// another registry's.
+func TestSlowECRRegionHoldsUpNoOtherRegistry(t *testing.T) {
+	fake := fakeecr.New("AWS", "p", 4*time.Hour)
+	release := make(chan struct{})
+	var slowCalls atomic.Int32
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Authorization"), "/us-east-1/") {
+			slowCalls.Add(1)
+			<-release
+		}
+		fake.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(slow)
+	t.Cleanup(srv.Close)
+	defer close(release)
+	e := newECR(t, fake, nil)
+	e.Endpoint = srv.URL
+	ctx := context.Background()
+	for range 2 {
+		go func() { _, _, _ = e.Token(ctx, "111111111111.dkr.ecr.us-east-1.amazonaws.com", "") }()
+	}
+	testwait.For(t, "the slow region's request in flight", 10*time.Second, 5*time.Millisecond, func() (bool, string) {
+		return slowCalls.Load() == 1, fmt.Sprintf("%d requests", slowCalls.Load())
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := e.Token(ctx, "222222222222.dkr.ecr.eu-west-1.amazonaws.com", "")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a token for eu-west-1 waited 10s behind a slow us-east-1 request")
+	}
+	if n := slowCalls.Load(); n != 1 {
+		t.Fatalf("%d requests to the slow region for two concurrent pulls, want 1", n)
 	}
 }
