@@ -54,6 +54,9 @@ type ImageReconciler struct {
 	ProgressEvery time.Duration
 
 	pulls sync.Map // object name → struct{}: pulls in flight in this process
+
+	slotsMu sync.Mutex
+	slots   map[string]int // registry → pulls in flight
 }
 
 var _ reconcile.Reconciler = (*ImageReconciler)(nil)
@@ -101,9 +104,13 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		if rc := img.Status.RetryCredentials; rc != nil && *rc != with {
 			img.Status.FailedAttempts, img.Status.RetryCredentials = 0, nil
 		}
-		if wait := r.backoffLeft(&img); wait > 0 {
+		switch wait := r.backoffLeft(&img); {
+		case wait > 0:
 			res.RequeueAfter = wait
-		} else {
+		case !r.takeSlot(registryauth.Registry(img.Spec.Ref)):
+			// Its registry has all the pulls it may have; look again soon.
+			res.RequeueAfter = registryBusyWait
+		default:
 			pullWith = &with
 		}
 	}
@@ -113,9 +120,42 @@ func (r *ImageReconciler) Reconcile(ctx context.Context, req reconcile.Request) 
 		}
 	}
 	if pullWith != nil {
+		defer r.releaseSlot(registryauth.Registry(img.Spec.Ref))
 		return r.pull(ctx, &img, *pullWith, present)
 	}
 	return res, nil
+}
+
+// Pull concurrency. A pull holds a worker for as long as the registry
+// trickles data (up to ECS_IMAGE_PULL_TIMEOUT), so one slow registry may
+// hold at most PullsPerRegistry of the ImageWorkers: the rest stay free for
+// every other registry.
+const (
+	ImageWorkers     = 8
+	PullsPerRegistry = 2
+	registryBusyWait = time.Second
+)
+
+// takeSlot reserves one of the registry's pulls, if it has one free.
+func (r *ImageReconciler) takeSlot(registry string) bool {
+	r.slotsMu.Lock()
+	defer r.slotsMu.Unlock()
+	if r.slots == nil {
+		r.slots = map[string]int{}
+	}
+	if r.slots[registry] >= PullsPerRegistry {
+		return false
+	}
+	r.slots[registry]++
+	return true
+}
+
+func (r *ImageReconciler) releaseSlot(registry string) {
+	r.slotsMu.Lock()
+	defer r.slotsMu.Unlock()
+	if r.slots[registry]--; r.slots[registry] <= 0 {
+		delete(r.slots, registry)
+	}
 }
 
 func (r *ImageReconciler) now() metav1.MicroTime { return metav1.NewMicroTime(r.Now()) }

@@ -64,7 +64,7 @@ func (s *Set) Run(ctx context.Context) error {
 	}
 	// Tasks reach the images reconciler through their requests, which
 	// are writes to the Image.
-	images, err := s.newController("image", s.Images, 2, s.watch("Image", sameName))
+	images, err := s.newController("image", s.Images, ImageWorkers, s.watch("Image", sameName))
 	if err != nil {
 		return err
 	}

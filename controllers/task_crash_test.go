@@ -1,7 +1,10 @@
 package controllers
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,8 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate/dockerfake"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 // reconcileIgnoringErrors runs n passes, as the queue would retry them.
@@ -94,4 +99,46 @@ func TestNoStopSignalBeforeTheStopIsPersisted(t *testing.T) {
 	if task := f.settle("t1"); task.Status.KnownStatus != apiv1.StatusStopped || f.docker.Signals(id)[1] != "SIGKILL" {
 		t.Fatalf("task %s, signals %v: want SIGKILL at the first request's deadline", task.Status.KnownStatus, f.docker.Signals(id))
 	}
+}
+
+// TestSlowRegistryHoldsOnlyItsShareOfPulls: pulls from a registry that
+// trickles (here: hangs) hold at most PullsPerRegistry workers; a pull from
+// another registry still runs at once.
+func TestSlowRegistryHoldsOnlyItsShareOfPulls(t *testing.T) {
+	f := newFixture(t)
+	images := &ImageReconciler{Store: f.store, Docker: f.docker, Now: func() time.Time { return f.now }, Opts: ImageOptions{PullBehavior: apiv1.PullAlways}}
+	ask := func(ref string) reconcile.Request {
+		img := &apiv1.Image{Spec: apiv1.ImageSpec{Ref: ref, Requests: []apiv1.PullRequest{{Task: "t", At: microTime(f.now)}}}}
+		img.Name = apiv1.ImageObjectName(ref)
+		if err := f.store.Create(f.ctx, img); err != nil {
+			t.Fatal(err)
+		}
+		return reconcile.Request{NamespacedName: types.NamespacedName{Name: img.Name}}
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	f.docker.Hang(dockerfake.PullImage, PullsPerRegistry)
+	var hung sync.WaitGroup
+	for i := range PullsPerRegistry {
+		req := ask(fmt.Sprintf("slow.example.com/app%d:1", i))
+		hung.Add(1)
+		go func() { defer hung.Done(); _, _ = images.Reconcile(ctx, req) }()
+	}
+	testwait.For(t, "the slow registry's pulls in flight", 10*time.Second, 5*time.Millisecond, func() (bool, string) {
+		n := f.docker.Calls(dockerfake.PullImage)
+		return n == PullsPerRegistry, fmt.Sprintf("%d pulls", n)
+	})
+	res, err := images.Reconcile(f.ctx, ask("slow.example.com/one-more:1"))
+	if err != nil || res.RequeueAfter <= 0 || f.docker.Calls(dockerfake.PullImage) != PullsPerRegistry {
+		t.Fatalf("one more pull from the slow registry: %+v %v, %d pulls; want it to wait its turn", res, err, f.docker.Calls(dockerfake.PullImage))
+	}
+	f.docker.AddImage("fast.example.com/app:1", dockerstate.Image{Size: 1})
+	if _, err := images.Reconcile(f.ctx, ask("fast.example.com/app:1")); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.docker.Calls(dockerfake.PullImage); n != PullsPerRegistry+1 {
+		t.Fatalf("%d pulls, want the other registry's pull to run beside the slow ones", n)
+	}
+	cancel()
+	hung.Wait()
 }
