@@ -4,6 +4,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// RegistrationTokenTag is the container instance tag that carries
+// ContainerInstanceStatus.RegistrationToken.
+const RegistrationTokenTag = "ecs-agent.registration-token"
+
 // +kubebuilder:object:root=true
 
 // ContainerInstance is this host's registration with a cluster. There is one,
@@ -44,6 +48,13 @@ type ContainerInstanceStatus struct {
 	// Status is ACTIVE, DRAINING, … as ECS reports it; offline agents say OFFLINE.
 	Status       string            `json:"status,omitempty"`
 	RegisteredAt *metav1.MicroTime `json:"registeredAt,omitempty"`
+	// RegistrationToken marks a registration as a new container instance
+	// that may have happened without its ARN reaching the store (a crash
+	// between ECS's answer and the write): it is persisted first and sent as
+	// the tag RegistrationTokenTag, so the next start finds that instance by
+	// it instead of registering a second one. Cleared once the ARN is
+	// stored.
+	RegistrationToken string `json:"registrationToken,omitempty"`
 	// ACS is the ECS source's ACS session as last recorded; nil before the
 	// first attempt and offline.
 	ACS *ACSSession `json:"acs,omitempty"`

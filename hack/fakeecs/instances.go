@@ -2,6 +2,7 @@ package fakeecs
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -170,7 +171,11 @@ func actDescribeContainerInstances(f *Fake, in *ecs.DescribeContainerInstancesIn
 			out.Failures = append(out.Failures, types.Failure{Arn: ptr(f.instanceARN(c, ref)), Reason: ptr("MISSING")})
 			continue
 		}
-		out.ContainerInstances = append(out.ContainerInstances, f.describeInstance(ci))
+		d := f.describeInstance(ci)
+		if !slices.Contains(in.Include, types.ContainerInstanceFieldTags) {
+			d.Tags = nil // as ECS: tags only when asked for
+		}
+		out.ContainerInstances = append(out.ContainerInstances, d)
 	}
 	return out, nil
 }
@@ -194,7 +199,9 @@ func actUpdateContainerInstancesState(f *Fake, in *ecs.UpdateContainerInstancesS
 			ci.Status = ptr(string(in.Status))
 			ci.Version++
 		}
-		out.ContainerInstances = append(out.ContainerInstances, f.describeInstance(ci))
+		d := f.describeInstance(ci)
+		d.Tags = nil // ECS's answer here carries no tags
+		out.ContainerInstances = append(out.ContainerInstances, d)
 	}
 	return out, nil
 }

@@ -451,3 +451,40 @@ func TestAHungECSCallEnds(t *testing.T) {
 		t.Fatal("a call the endpoint never answered was still waiting after 20s")
 	}
 }
+
+// TestRegistrationInterruptedBeforeItsARNWasStoredIsFoundAgain: the agent
+// died between ECS's answer to RegisterContainerInstance and the write of
+// the ARN; the next start finds that instance by the registration token it
+// persisted first and tagged it with, and registers no second one.
+func TestRegistrationInterruptedBeforeItsARNWasStoredIsFoundAgain(t *testing.T) {
+	e := newEnv(t)
+	// The interrupted attempt: its token reached the store, and ECS
+	// registered an instance tagged with it, but its ARN never came back.
+	ci := &apiv1.ContainerInstance{}
+	ci.Name = apiv1.ContainerInstanceName
+	ci.Spec.Cluster = "default"
+	ci.Status.RegistrationToken = "token-of-the-lost-answer"
+	if err := e.store.Create(e.ctx, ci); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.CreateCluster("default")
+	in := registerInput(registration("default"), e.client)
+	in.Tags = append(in.Tags, types.Tag{Key: aws.String(apiv1.RegistrationTokenTag), Value: aws.String("token-of-the-lost-answer")})
+	out, err := e.client.ECS.RegisterContainerInstance(e.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := aws.ToString(out.ContainerInstance.ContainerInstanceArn)
+
+	arn := e.register("default")
+	if arn != lost {
+		t.Fatalf("registered %s, want the interrupted registration's %s", arn, lost)
+	}
+	if n := len(e.fake.ContainerInstances()); n != 1 {
+		t.Fatalf("%d container instances in the cluster, want 1 (no orphan)", n)
+	}
+	var got apiv1.ContainerInstance
+	if err := e.store.Get(e.ctx, apiv1.ContainerInstanceName, &got); err != nil || got.Status.Arn != lost || got.Status.RegistrationToken != "" {
+		t.Fatalf("stored instance %+v (%v), want the ARN and no token left", got.Status, err)
+	}
+}

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"runtime"
@@ -84,6 +85,8 @@ func Register(ctx context.Context, c *Client, st store.Store, reg Registration) 
 	if !reg.New && prev.Status.Arn != "" && prev.Status.Status != "OFFLINE" && prev.Spec.Cluster == reg.Cluster {
 		in.ContainerInstanceArn = aws.String(prev.Status.Arn)
 		in.Tags = nil
+	} else if err := newRegistration(ctx, c, st, prev, reg, in); err != nil {
+		return "", err
 	}
 	out, err := c.ECS.RegisterContainerInstance(ctx, in)
 	var nf *types.ClusterNotFoundException
@@ -119,11 +122,72 @@ func Register(ctx context.Context, c *Client, st store.Store, reg Registration) 
 		}
 		ci.Status.Arn = arn
 		ci.Status.Status = status
+		ci.Status.RegistrationToken = ""
 		return nil
 	}); err != nil {
 		return "", fmt.Errorf("record container instance %s: %w", arn, err)
 	}
 	return arn, nil
+}
+
+// newRegistration prepares the registration of a new container instance so
+// that a crash between ECS's answer and the write of the ARN cannot leave
+// an orphan instance behind: the token the registration is tagged with is
+// persisted first, and a token left by such a crash finds the instance it
+// registered, which is then registered again under its ARN.
+func newRegistration(ctx context.Context, c *Client, st store.Store, prev *apiv1.ContainerInstance, reg Registration, in *ecs.RegisterContainerInstanceInput) error {
+	token := prev.Status.RegistrationToken
+	if token != "" && !reg.New && prev.Spec.Cluster == reg.Cluster {
+		arn, err := findRegistration(ctx, c, reg.Cluster, token)
+		if err != nil {
+			return err
+		}
+		if arn != "" {
+			in.ContainerInstanceArn = aws.String(arn)
+			in.Tags = nil
+			return nil
+		}
+	}
+	token = rand.Text()
+	if _, err := store.Mutate(ctx, st, apiv1.ContainerInstanceName, func(ci *apiv1.ContainerInstance) error {
+		ci.Spec.Cluster = reg.Cluster
+		ci.Status.RegistrationToken = token
+		return nil
+	}); err != nil {
+		return fmt.Errorf("record the registration about to be made: %w", err)
+	}
+	in.Tags = append(in.Tags, types.Tag{Key: aws.String(apiv1.RegistrationTokenTag), Value: aws.String(token)})
+	return nil
+}
+
+// findRegistration returns the container instance of the cluster tagged
+// with token, or "" when there is none.
+func findRegistration(ctx context.Context, c *Client, cluster, token string) (string, error) {
+	pages := ecs.NewListContainerInstancesPaginator(c.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look for the container instance an interrupted registration made: %w", err)
+		}
+		if len(page.ContainerInstanceArns) == 0 {
+			continue
+		}
+		out, err := c.ECS.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{
+			Cluster: aws.String(cluster), ContainerInstances: page.ContainerInstanceArns,
+			Include: []types.ContainerInstanceField{types.ContainerInstanceFieldTags},
+		})
+		if err != nil {
+			return "", fmt.Errorf("look for the container instance an interrupted registration made: %w", err)
+		}
+		for _, ci := range out.ContainerInstances {
+			for _, tag := range ci.Tags {
+				if aws.ToString(tag.Key) == apiv1.RegistrationTokenTag && aws.ToString(tag.Value) == token {
+					return aws.ToString(ci.ContainerInstanceArn), nil
+				}
+			}
+		}
+	}
+	return "", nil
 }
 
 // PermanentError is a failure no retry can fix; the agent stops with it.

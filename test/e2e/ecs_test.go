@@ -98,8 +98,12 @@ func TestECSRegistrationResourcesAttributesAndTheSameARNAfterRestarts(t *testing
 	if attrs["stack"] != "e2e" || attrs["team"] != "agents" {
 		t.Errorf("ECS_INSTANCE_ATTRIBUTES: stack=%q team=%q, want e2e and agents", attrs["stack"], attrs["team"])
 	}
-	if len(ci.Tags) != 1 || aws.ToString(ci.Tags[0].Key) != "owner" || aws.ToString(ci.Tags[0].Value) != "e2e-tests" {
-		t.Errorf("tags = %+v, want owner=e2e-tests from ECS_CONTAINER_INSTANCE_TAGS", ci.Tags)
+	tags := map[string]string{}
+	for _, tag := range ci.Tags {
+		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	if len(tags) != 2 || tags["owner"] != "e2e-tests" || tags[apiv1.RegistrationTokenTag] == "" {
+		t.Errorf("tags = %v, want owner=e2e-tests from ECS_CONTAINER_INSTANCE_TAGS and the registration token", tags)
 	}
 	if got, want := aws.ToString(ci.Ec2InstanceId), e.IMDS.Document().InstanceID; got != want {
 		t.Errorf("ec2InstanceId = %q, want %q from the identity document", got, want)
