@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
@@ -48,8 +49,14 @@ type Set struct {
 	Log      logr.Logger
 	// TaskWorkers is how many tasks reconcile at once.
 	TaskWorkers int
+	// StuckAfter bounds one reconcile, by controller name ("task", "image",
+	// "port", "imagecleanup", "report"), for Healthy; a controller not
+	// named gets DefaultStuckAfter. The images reconciler pulls in place,
+	// so its bound must exceed the pull timeout.
+	StuckAfter map[string]time.Duration
 
 	started atomic.Bool
+	health  health
 }
 
 // Started reports whether every controller has started.
@@ -109,7 +116,7 @@ func (s *Set) Run(ctx context.Context) error {
 
 func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
 	opts := controller.TypedOptions[reconcile.Request]{
-		Reconciler:              r,
+		Reconciler:              tracked{name: name, r: r, health: &s.health},
 		MaxConcurrentReconciles: workers,
 		// One process may build the set more than once (tests); names
 		// only label metrics here.
