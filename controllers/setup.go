@@ -57,6 +57,7 @@ type Set struct {
 
 	started atomic.Bool
 	health  health
+	workers map[string]int // by controller name, for the start-up line
 }
 
 // Started reports whether every controller has started.
@@ -109,6 +110,7 @@ func (s *Set) Run(ctx context.Context) error {
 	for _, c := range all {
 		g.Go(func() error { return c.Start(ctx) })
 	}
+	s.Log.Info("reconcilers started", "workers", s.workers)
 	s.started.Store(true)
 	defer s.started.Store(false)
 	return g.Wait()
@@ -122,7 +124,7 @@ func (s *Set) newController(name string, r reconcile.Reconciler, workers int, sr
 		// only label metrics here.
 		SkipNameValidation: ptr.To(true),
 		RecoverPanic:       ptr.To(true),
-		Logger:             s.Log.WithName(name),
+		Logger:             quietLifecycle(s.Log.WithName(name)),
 	}
 	if rl, ok := r.(interface {
 		RateLimiter() workqueue.TypedRateLimiter[reconcile.Request]
@@ -133,6 +135,10 @@ func (s *Set) newController(name string, r reconcile.Reconciler, workers int, sr
 	if err != nil {
 		return nil, fmt.Errorf("build %s controller: %w", name, err)
 	}
+	if s.workers == nil {
+		s.workers = map[string]int{}
+	}
+	s.workers[name] = workers
 	for _, src := range srcs {
 		if err := c.Watch(src); err != nil {
 			return nil, fmt.Errorf("watch for %s controller: %w", name, err)

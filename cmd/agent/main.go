@@ -19,6 +19,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
 	"github.com/ecs-agent/ecs-agent/internal/logging"
+	"github.com/ecs-agent/ecs-agent/internal/systemd"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -65,7 +66,11 @@ func runCommand() *cobra.Command {
 				return err
 			}
 			cfg.Reregister = reregister
-			log, flush, err := logging.New(cfg.LogLevel, cfg.LogFile)
+			log, flush, err := logging.New(logging.Options{
+				Level: cfg.LogLevel, FileLevel: cfg.LogLevelOnInstance, File: cfg.LogFile,
+				Rollover: cfg.LogRolloverType, MaxSizeMB: cfg.LogMaxFileSizeMB, MaxBackups: cfg.LogMaxRollCount,
+				Journal: systemd.StderrIsJournal(),
+			})
 			if err != nil {
 				return err
 			}
@@ -73,7 +78,7 @@ func runCommand() *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			if err := agent.Run(ctx, cfg, log); err != nil {
-				log.Error(err, "ecs-agent failed")
+				logging.Crit(log, err, "ecs-agent failed")
 				return err
 			}
 			return nil

@@ -29,6 +29,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
+	"github.com/ecs-agent/ecs-agent/internal/logging"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 	"github.com/ecs-agent/ecs-agent/internal/registryauth"
 	"github.com/ecs-agent/ecs-agent/internal/static"
@@ -60,7 +61,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		}
 	}
 	for _, w := range cfg.Warnings {
-		log.Info("configuration warning", "warning", w)
+		logging.Warn(log, "configuration warning", "warning", w)
 	}
 
 	// Bind the local endpoint first: a second agent on the same ports must
