@@ -23,6 +23,15 @@ func newDescribeCommand(o *options) *cobra.Command {
 		Example: "  ecs-agent describe task 0123abcd\n" +
 			"  ecs-agent describe task arn:aws:ecs:local:000000000000:task/default/0123456789abcdef0123456789abcdef",
 		Args: cobra.ExactArgs(2),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return []cobra.Completion{"task"}, cobra.ShellCompDirectiveNoFileComp
+			}
+			if len(args) > 1 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeTasks(cmd.Context(), o, toComplete), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if v, err := viewFor(args[0]); err != nil || v.names[0] != "tasks" {
 				return fmt.Errorf("describe shows tasks: ecs-agent describe task (ID|ARN|ID-PREFIX); got %q", args[0])
@@ -32,6 +41,31 @@ func newDescribeCommand(o *options) *cobra.Command {
 	}
 	o.addFlags(cmd)
 	return cmd
+}
+
+// completeTasks offers the ids of the agent's tasks that start with
+// prefix, each described by its family, revision and status. Completion
+// must stay quiet: a missing agent offers nothing.
+func completeTasks(ctx context.Context, o *options, prefix string) []cobra.Completion {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	src, err := o.connect(ctx, io.Discard)
+	if err != nil {
+		return nil
+	}
+	defer src.close()
+	list, err := src.list(ctx, views[0].res, introspection.EventFilter{})
+	if err != nil {
+		return nil
+	}
+	var out []cobra.Completion
+	for _, t := range list.(*apiv1.TaskList).Items {
+		if strings.HasPrefix(t.Name, prefix) {
+			out = append(out, cobra.CompletionWithDesc(t.Name, fmt.Sprintf("%s:%d %s", t.Spec.Family, t.Spec.Revision, knownStatus(t.Status.KnownStatus))))
+		}
+	}
+	return out
 }
 
 func runDescribe(ctx context.Context, o *options, name string, out, stderr io.Writer) error {

@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -51,5 +57,28 @@ func TestDescribeRefusesAmbiguousOrUnknownTasks(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error = %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestDescribeCompletesTaskIDs(t *testing.T) {
+	dir := stoppedAgent(t)
+	cfg := filepath.Join(t.TempDir(), "ecs.config")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := &cobra.Command{Use: "ecs-agent", SilenceUsage: true, SilenceErrors: true}
+	addCommands(root, func() []string { return nil })
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	// The word being completed comes last.
+	root.SetArgs([]string{"__complete", "describe", "--config", cfg, "--data-dir", dir,
+		"--introspection-port", strconv.Itoa(silentPort(t)), "task", "01"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, webTask+"\tweb:3 RUNNING") || strings.Contains(got, batchTask) {
+		t.Errorf("completions of `describe task 01` = %q, want the web task (id prefix 01) only, with its family and status", got)
 	}
 }
