@@ -112,8 +112,22 @@ func (d describer) opt(indent int, key, value string) {
 
 func (d describer) time(indent int, key string, t *metav1.MicroTime) {
 	if t != nil {
-		d.line(indent, key, fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), age(d.now, t.Time)))
+		d.line(indent, key, fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), relative(d.now, t.Time)))
 	}
+}
+
+// relative says when t is from now: "5m ago", or "in 2h59m" for a time to
+// come (a cleanup, a restart's backoff), which an age cannot say.
+func relative(now, t time.Time) string {
+	if !t.After(now) {
+		return age(now, t) + " ago"
+	}
+	d := t.Sub(now)
+	if d < time.Minute {
+		return "in " + d.Round(time.Second).String()
+	}
+	// "2h59m0s" without its seconds: the minute is precise enough.
+	return "in " + strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
 func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) {
@@ -132,7 +146,9 @@ func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) 
 	d.line(0, "Known Status", knownStatus(t.Status.KnownStatus))
 	d.opt(0, "Reported Status", string(t.Status.ReportedStatus))
 	d.opt(0, "Definition Error", t.Spec.DefinitionError)
-	d.opt(0, "Stopping Reason", t.Status.StoppingReason)
+	if t.Status.StoppingReason != t.Status.StoppedReason {
+		d.opt(0, "Stopping Reason", t.Status.StoppingReason)
+	}
 	d.opt(0, "Stopped Reason", t.Status.StoppedReason)
 	if !t.CreationTimestamp.IsZero() {
 		created := metav1.NewMicroTime(t.CreationTimestamp.Time)
