@@ -37,14 +37,8 @@ build: ## Build bin/ecs-agent (version from git describe)
 	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/agent
 
 .PHONY: image
-image: docker ## Build the agent's container image ecs-agent:$(VERSION) (config/Dockerfile)
-	@ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
-	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o "$$ctx/ecs-agent" ./cmd/agent; \
-	cp config/Dockerfile "$$ctx/"; \
-	cp /etc/ssl/certs/ca-certificates.crt "$$ctx/" 2>/dev/null || \
-		{ echo "warning: no /etc/ssl/certs/ca-certificates.crt; the image has no CA certificates"; : >"$$ctx/ca-certificates.crt"; }; \
-	DOCKER_BUILDKIT=0 docker build -q -t ecs-agent:$(VERSION) "$$ctx" >/dev/null; \
-	echo "built ecs-agent:$(VERSION)"
+image: docker ## Build the agent's container image ecs-agent:$(VERSION) (config/Dockerfile, FROM scratch)
+	@VERSION=$(VERSION) hack/build-agent-image.sh ecs-agent:$(VERSION)
 
 .PHONY: docker
 docker: ## Make sure Go is found and a Docker daemon answers (starts or installs one)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
@@ -48,8 +49,15 @@ type Set struct {
 	Log      logr.Logger
 	// TaskWorkers is how many tasks reconcile at once.
 	TaskWorkers int
+	// StuckAfter bounds one reconcile, by controller name ("task", "image",
+	// "port", "imagecleanup", "report"), for Healthy; a controller not
+	// named gets DefaultStuckAfter. The images reconciler pulls in place,
+	// so its bound must exceed the pull timeout.
+	StuckAfter map[string]time.Duration
 
 	started atomic.Bool
+	health  health
+	workers map[string]int // by controller name, for the start-up line
 }
 
 // Started reports whether every controller has started.
@@ -96,6 +104,7 @@ func (s *Set) Run(ctx context.Context) error {
 	for _, c := range all {
 		g.Go(func() error { return c.Start(ctx) })
 	}
+	s.Log.Info("reconcilers started", "workers", s.workers)
 	s.started.Store(true)
 	defer s.started.Store(false)
 	return g.Wait()
@@ -115,13 +124,13 @@ func (s *Set) taskSources() []source.Source {
 
 func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
 	opts := controller.TypedOptions[reconcile.Request]{
-		Reconciler:              r,
+		Reconciler:              tracked{name: name, r: r, health: &s.health},
 		MaxConcurrentReconciles: workers,
 		// One process may build the set more than once (tests); names
 		// only label metrics here.
 		SkipNameValidation: ptr.To(true),
 		RecoverPanic:       ptr.To(true),
-		Logger:             s.Log.WithName(name),
+		Logger:             quietLifecycle(s.Log.WithName(name)),
 	}
 	if rl, ok := r.(interface {
 		RateLimiter() workqueue.TypedRateLimiter[reconcile.Request]
@@ -132,6 +141,10 @@ func (s *Set) newController(name string, r reconcile.Reconciler, workers int, sr
 	if err != nil {
 		return nil, fmt.Errorf("build %s controller: %w", name, err)
 	}
+	if s.workers == nil {
+		s.workers = map[string]int{}
+	}
+	s.workers[name] = workers
 	for _, src := range srcs {
 		if err := c.Watch(src); err != nil {
 			return nil, fmt.Errorf("watch for %s controller: %w", name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,7 +183,23 @@ func (t *taskRun) stopTask(reason string) {
 	t.task.Status.StoppingReason = reason
 	t.task.Status.StoppingAt = microTime(t.now)
 	t.log.Info("stopping task", "reason", reason)
-	t.event(apiv1.EventWarning, "Stopping", "%s", reason)
+	t.event(apiv1.EventWarning, "Stopping", "%s", t.stoppingSummary(reason))
+}
+
+// stoppingSummary is the Stopping event's message. When the reason is an
+// essential container's failure, which its ContainerFailed event has just
+// told in full, it names the container and the error only.
+func (t *taskRun) stoppingSummary(reason string) string {
+	for _, c := range t.task.Spec.Containers {
+		if cs := t.task.Status.ContainerStatusFor(c.Name); c.Essential && cs.Reason == reason {
+			name, _, ok := strings.Cut(reason, ":")
+			if !ok || !strings.HasSuffix(name, "Error") {
+				return reason
+			}
+			return fmt.Sprintf("essential container %s failed (%s)", c.Name, name)
+		}
+	}
+	return reason
 }
 
 // summarize derives the task's known status from its containers: the

@@ -58,7 +58,10 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		return false, "", t.requestPull(ctx, c, &img, tracked, mine)
 	}
 	if answer.Phase == apiv1.ImageFailed {
-		return false, t.failContainer(c, cs, fmt.Sprintf("CannotPullContainerError: %s", answer.Error)), nil
+		// The image's PullFailed event already carries the daemon's
+		// error; the task's event points at it rather than repeating it.
+		return false, t.failContainerSaying(c, cs, apiv1.CannotPullContainerErrorName+": "+answer.Error,
+			fmt.Sprintf("%s: image %s could not be pulled (see PullFailed)", apiv1.CannotPullContainerErrorName, c.Image)), nil
 	}
 	present, err := t.imagePresent(ctx, c.Image)
 	if err != nil {

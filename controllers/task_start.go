@@ -193,11 +193,17 @@ func (t *taskRun) checkStartTimeout(c *apiv1.ContainerSpec, cs *apiv1.ContainerS
 // reason when the container is essential, which takes the task down with
 // it, and "" when it is not.
 func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, reason string) string {
+	return t.failContainerSaying(c, cs, reason, reason)
+}
+
+// failContainerSaying is failContainer with the event saying summary
+// instead of the whole reason, when another event already tells it.
+func (t *taskRun) failContainerSaying(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, reason, summary string) string {
 	cs.KnownStatus = apiv1.StatusStopped
 	cs.Reason = reason
 	cs.FinishedAt = microTime(t.now)
 	t.log.Info("container cannot start", "container", c.Name, "reason", reason)
-	t.event(apiv1.EventWarning, "ContainerFailed", "container %s: %s", c.Name, reason)
+	t.event(apiv1.EventWarning, "ContainerFailed", "container %s: %s", c.Name, summary)
 	if c.Essential {
 		return reason
 	}

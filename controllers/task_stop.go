@@ -52,7 +52,12 @@ func (t *taskRun) syncTerminating(ctx context.Context) (step, error) {
 	st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	t.log.Info("task stopped", "reason", st.StoppedReason)
 	taskTransitions.WithLabelValues(string(apiv1.StatusStopped)).Inc()
-	t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
+	if st.StoppedReason == st.StoppingReason {
+		// The Stopping event said why.
+		t.event(apiv1.EventNormal, "Stopped", "task stopped")
+	} else {
+		t.event(apiv1.EventNormal, "Stopped", "task stopped: %s", st.StoppedReason)
+	}
 	return step{requeueAfter: t.r.Opts.CleanupWait}, nil
 }
 

@@ -1,7 +1,9 @@
 // Command ecs-agent is the ECS container agent. `ecs-agent run` is the
 // daemon; `ecs-agent get` and `ecs-agent describe` are its debug CLI, which
 // reads the agent's objects through the running agent or, when it is
-// stopped, straight from its store.
+// stopped, straight from its store; `ecs-agent support-bundle` gathers a
+// bug report's archive; `ecs-agent version` and `ecs-agent completion`
+// are what their names say.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
 	"github.com/ecs-agent/ecs-agent/internal/logging"
+	"github.com/ecs-agent/ecs-agent/internal/systemd"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -34,7 +37,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(runCommand())
+	root.AddCommand(runCommand(), versionCommand())
 	cli.AddCommands(root)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "ecs-agent:", err)
@@ -65,7 +68,11 @@ func runCommand() *cobra.Command {
 				return err
 			}
 			cfg.Reregister = reregister
-			log, flush, err := logging.New(cfg.LogLevel, cfg.LogFile)
+			log, flush, err := logging.New(logging.Options{
+				Level: cfg.LogLevel, FileLevel: cfg.LogLevelOnInstance, File: cfg.LogFile,
+				Rollover: cfg.LogRolloverType, MaxSizeMB: cfg.LogMaxFileSizeMB, MaxBackups: cfg.LogMaxRollCount,
+				Journal: systemd.StderrIsJournal(),
+			})
 			if err != nil {
 				return err
 			}
@@ -73,7 +80,7 @@ func runCommand() *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			if err := agent.Run(ctx, cfg, log); err != nil {
-				log.Error(err, "ecs-agent failed")
+				logging.Crit(log, err, "ecs-agent failed")
 				return err
 			}
 			return nil
@@ -82,4 +89,15 @@ func runCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "", "configuration file (default $ECS_CONFIG_FILE or "+config.DefaultFile+")")
 	cmd.Flags().BoolVar(&reregister, "reregister", false, "register with ECS as a new container instance instead of reusing the stored ARN (after the instance was deregistered)")
 	return cmd
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the agent's version, commit, Go release and platform",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprint(cmd.OutOrStdout(), version.Details())
+		},
+	}
 }

@@ -31,10 +31,12 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 	"github.com/ecs-agent/ecs-agent/internal/localserver"
+	"github.com/ecs-agent/ecs-agent/internal/logging"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 	"github.com/ecs-agent/ecs-agent/internal/registryauth"
 	"github.com/ecs-agent/ecs-agent/internal/static"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/systemd"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -61,7 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		}
 	}
 	for _, w := range cfg.Warnings {
-		log.Info("configuration warning", "warning", w)
+		logging.Warn(log, "configuration warning", "warning", w)
 	}
 
 	// Bind the local endpoint first: a second agent on the same ports must
@@ -119,6 +121,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 			Opts: controllers.ImageOptions{PullBehavior: cfg.ImagePullBehavior}},
 		Ports:       &controllers.PortReconciler{Store: st},
 		TaskWorkers: max(8, 4*runtime.NumCPU()),
+		// A pull runs inside the images reconciler, bounded by its own
+		// timeout; anything else is bounded by Docker's call timeouts.
+		StuckAfter: map[string]time.Duration{"image": cfg.ImagePullTimeout + controllers.DefaultStuckAfter},
 	}
 	if !cfg.ImageCleanupDisabled {
 		set.ImageCleanup = imageCleanup(cfg, st, docker, recorder)
@@ -149,7 +154,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	srv.RegisterOnShutdown(intro.CloseWatches)
 
 	g, ctx := errgroup.WithContext(ctx)
+	notifier := &systemd.Notifier{Ready: ready, Healthy: set.Healthy, Log: log.WithName("systemd")}
 	g.Go(func() error { return docker.Run(ctx) })
+	g.Go(func() error { return notifier.Run(ctx) })
 	g.Go(func() error { recorder.Run(ctx); return nil })
 	g.Go(func() error { return set.Run(ctx) })
 	g.Go(func() error { return src.Run(ctx) })

@@ -48,14 +48,14 @@ type options struct {
 	env        func() []string
 }
 
-// AddCommands adds the debug verbs (get, describe) to root.
+// AddCommands adds the debug verbs (get, describe, support-bundle) to root.
 func AddCommands(root *cobra.Command) {
 	addCommands(root, os.Environ)
 }
 
 func addCommands(root *cobra.Command, env func() []string) {
 	o := &options{env: env}
-	root.AddCommand(newGetCommand(o), newDescribeCommand(o))
+	root.AddCommand(newGetCommand(o), newDescribeCommand(o), newSupportBundleCommand(o))
 }
 
 // addFlags adds the flags that locate the agent to a verb.

@@ -23,6 +23,15 @@ func newDescribeCommand(o *options) *cobra.Command {
 		Example: "  ecs-agent describe task 0123abcd\n" +
 			"  ecs-agent describe task arn:aws:ecs:local:000000000000:task/default/0123456789abcdef0123456789abcdef",
 		Args: cobra.ExactArgs(2),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return []cobra.Completion{"task"}, cobra.ShellCompDirectiveNoFileComp
+			}
+			if len(args) > 1 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeTasks(cmd.Context(), o, toComplete), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if v, err := viewFor(args[0]); err != nil || v.names[0] != "tasks" {
 				return fmt.Errorf("describe shows tasks: ecs-agent describe task (ID|ARN|ID-PREFIX); got %q", args[0])
@@ -32,6 +41,31 @@ func newDescribeCommand(o *options) *cobra.Command {
 	}
 	o.addFlags(cmd)
 	return cmd
+}
+
+// completeTasks offers the ids of the agent's tasks that start with
+// prefix, each described by its family, revision and status. Completion
+// must stay quiet: a missing agent offers nothing.
+func completeTasks(ctx context.Context, o *options, prefix string) []cobra.Completion {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	src, err := o.connect(ctx, io.Discard)
+	if err != nil {
+		return nil
+	}
+	defer src.close()
+	list, err := src.list(ctx, views[0].res, introspection.EventFilter{})
+	if err != nil {
+		return nil
+	}
+	var out []cobra.Completion
+	for _, t := range list.(*apiv1.TaskList).Items {
+		if strings.HasPrefix(t.Name, prefix) {
+			out = append(out, cobra.CompletionWithDesc(t.Name, fmt.Sprintf("%s:%d %s", t.Spec.Family, t.Spec.Revision, knownStatus(t.Status.KnownStatus))))
+		}
+	}
+	return out
 }
 
 func runDescribe(ctx context.Context, o *options, name string, out, stderr io.Writer) error {
@@ -78,8 +112,22 @@ func (d describer) opt(indent int, key, value string) {
 
 func (d describer) time(indent int, key string, t *metav1.MicroTime) {
 	if t != nil {
-		d.line(indent, key, fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), age(d.now, t.Time)))
+		d.line(indent, key, fmt.Sprintf("%s (%s)", t.UTC().Format(time.RFC3339), relative(d.now, t.Time)))
 	}
+}
+
+// relative says when t is from now: "5m ago", or "in 2h59m" for a time to
+// come (a cleanup, a restart's backoff), which an age cannot say.
+func relative(now, t time.Time) string {
+	if !t.After(now) {
+		return age(now, t) + " ago"
+	}
+	d := t.Sub(now)
+	if d < time.Minute {
+		return "in " + d.Round(time.Second).String()
+	}
+	// "2h59m0s" without its seconds: the minute is precise enough.
+	return "in " + strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
 func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) {
@@ -98,7 +146,9 @@ func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) 
 	d.line(0, "Known Status", knownStatus(t.Status.KnownStatus))
 	d.opt(0, "Reported Status", string(t.Status.ReportedStatus))
 	d.opt(0, "Definition Error", t.Spec.DefinitionError)
-	d.opt(0, "Stopping Reason", t.Status.StoppingReason)
+	if t.Status.StoppingReason != t.Status.StoppedReason {
+		d.opt(0, "Stopping Reason", t.Status.StoppingReason)
+	}
 	d.opt(0, "Stopped Reason", t.Status.StoppedReason)
 	if !t.CreationTimestamp.IsZero() {
 		created := metav1.NewMicroTime(t.CreationTimestamp.Time)

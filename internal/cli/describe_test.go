@@ -1,9 +1,19 @@
 package cli
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -51,5 +61,53 @@ func TestDescribeRefusesAmbiguousOrUnknownTasks(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error = %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestDescribeCompletesTaskIDs(t *testing.T) {
+	dir := stoppedAgent(t)
+	cfg := filepath.Join(t.TempDir(), "ecs.config")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := &cobra.Command{Use: "ecs-agent", SilenceUsage: true, SilenceErrors: true}
+	addCommands(root, func() []string { return nil })
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	// The word being completed comes last.
+	root.SetArgs([]string{"__complete", "describe", "--config", cfg, "--data-dir", dir,
+		"--introspection-port", strconv.Itoa(silentPort(t)), "task", "01"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, webTask+"\tweb:3 RUNNING") || strings.Contains(got, batchTask) {
+		t.Errorf("completions of `describe task 01` = %q, want the web task (id prefix 01) only, with its family and status", got)
+	}
+}
+
+func TestDescribeSaysWhenAFutureTimeComes(t *testing.T) {
+	now := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{now.Add(3*time.Hour - 10*time.Second), "in 2h59m"},
+		{now.Add(42 * time.Second), "in 42s"},
+		{now.Add(-5 * time.Minute), "5m ago"},
+		{now, "0s ago"},
+	} {
+		if got := relative(now, tc.at); got != tc.want {
+			t.Errorf("relative(now, now%+v) = %q, want %q", tc.at.Sub(now), got, tc.want)
+		}
+	}
+	var b strings.Builder
+	stopped := now.Add(-time.Second)
+	cleanup := metav1.NewMicroTime(stopped.Add(3 * time.Hour))
+	task := &apiv1.Task{Status: apiv1.TaskStatus{KnownStatus: apiv1.StatusStopped, CleanupAt: &cleanup}}
+	describeTask(&b, task, nil, now)
+	if out := b.String(); !strings.Contains(out, "(in 2h59m)") || strings.Contains(out, "<invalid>") {
+		t.Errorf("describe of a stopped task with its cleanup 3h after its stop:\n%s\nwant Cleanup At ... (in 2h59m)", out)
 	}
 }

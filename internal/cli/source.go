@@ -90,6 +90,18 @@ func (a *agentClient) do(ctx context.Context, path string) (*http.Response, erro
 	return resp, nil
 }
 
+// metrics reads the agent's Prometheus metrics.
+func (a *agentClient) metrics(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := a.do(ctx, introspection.MetricsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+}
+
 func resourcePath(res introspection.Resource, filter introspection.EventFilter, watch bool) string {
 	q := url.Values{}
 	if filter.InvolvedKind != "" {

@@ -95,8 +95,23 @@ type Config struct {
 	DockerHost string
 	// LogLevel is ECS_LOGLEVEL: crit, error, warn, info or debug.
 	LogLevel string
-	// LogFile is ECS_LOGFILE, an absolute path; "" logs to stderr.
+	// LogFile is ECS_LOGFILE, an absolute path; "" logs to stderr only.
 	LogFile string
+	// LogLevelOnInstance is ECS_LOGLEVEL_ON_INSTANCE: the log file's level
+	// when it differs from LogLevel's ("" means LogLevel).
+	LogLevelOnInstance string
+	// LogRolloverType is ECS_LOG_ROLLOVER_TYPE: the log file is rotated
+	// "hourly" or by "size".
+	LogRolloverType string
+	// LogOutputFormat is ECS_LOG_OUTPUT_FORMAT: "json" ("logfmt" is
+	// accepted, with a warning, and JSON lines are written).
+	LogOutputFormat string
+	// LogMaxFileSizeMB is ECS_LOG_MAX_FILE_SIZE_MB: the size at which the
+	// log file is rotated when LogRolloverType is "size", in whole MB.
+	LogMaxFileSizeMB int
+	// LogMaxRollCount is ECS_LOG_MAX_ROLL_COUNT: how many rotated log files
+	// are kept.
+	LogMaxRollCount int
 	// Checkpoint is ECS_CHECKPOINT. The agent's state always lives in its
 	// store; false is accepted for compatibility and only warned about.
 	Checkpoint bool

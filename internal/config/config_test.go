@@ -88,6 +88,11 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_EXCLUDE_UNTRACKED_IMAGE":              "",
 		"ECS_CONTAINER_INSTANCE_TAGS":              "{}",
 		"ECS_DYNAMIC_HOST_PORT_RANGE":              "32768-60999",
+		"ECS_LOGLEVEL_ON_INSTANCE":                 "",
+		"ECS_LOG_ROLLOVER_TYPE":                    "hourly",
+		"ECS_LOG_OUTPUT_FORMAT":                    "json", // the ECS agent's is logfmt
+		"ECS_LOG_MAX_FILE_SIZE_MB":                 "10",
+		"ECS_LOG_MAX_ROLL_COUNT":                   "24",
 		"ECS_STATIC_TASKS_DIR":                     "/etc/ecs/tasks.d",
 		"ECS_OFFLINE":                              "false",
 		"ECS_POLL_INTERVAL":                        "10s",

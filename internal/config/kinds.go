@@ -55,6 +55,25 @@ func parseInt(s string) (int, error) {
 	return n, nil
 }
 
+func parsePositiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, errors.New("not a whole number of at least 1")
+	}
+	return n, nil
+}
+
+// parseWholeMB reads a size in MB. The ECS agent takes a fraction; the log
+// rotation here counts whole megabytes, so a fraction is refused rather
+// than silently rounded.
+func parseWholeMB(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, errors.New("not a whole number of MB of at least 1 (e.g. 10)")
+	}
+	return n, nil
+}
+
 func parseMiB(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	switch {

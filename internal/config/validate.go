@@ -22,6 +22,9 @@ func (r *resolver) finish(c *Config, portRangeFile string) []error {
 	if c.IntrospectionPort == c.TaskMetadataPort {
 		errs = append(errs, fmt.Errorf("ECS_INTROSPECTION_PORT and ECS_TASK_METADATA_PORT are both %d: they must differ", c.IntrospectionPort))
 	}
+	if c.LogOutputFormat == "logfmt" {
+		c.warnf("ECS_LOG_OUTPUT_FORMAT=logfmt is not supported: the log is written as JSON lines")
+	}
 	if !c.Checkpoint {
 		c.warnf("ECS_CHECKPOINT=false is ignored: this agent always keeps its state in %s, which is what makes restarts safe", c.DBPath())
 	}

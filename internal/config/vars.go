@@ -67,7 +67,7 @@ var variables = []variable{
 	secretField("AWS_SECRET_ACCESS_KEY", func(c *Config) *Secret { return &c.SecretAccessKey }),
 	secretField("AWS_SESSION_TOKEN", func(c *Config) *Secret { return &c.SessionToken }),
 	field("DOCKER_HOST", DefaultDockerHost, func(c *Config) *string { return &c.DockerHost }, parseDockerHost, str),
-	field("ECS_LOGLEVEL", "info", func(c *Config) *string { return &c.LogLevel }, enum("crit", "error", "warn", "info", "debug"), str),
+	field("ECS_LOGLEVEL", "info", func(c *Config) *string { return &c.LogLevel }, enum(logLevels...), str),
 	field("ECS_LOGFILE", "", func(c *Config) *string { return &c.LogFile }, parsePath, str),
 	// The ECS agent defaults to true only when ECS_DATADIR is set; this
 	// agent always keeps its store.
@@ -102,6 +102,12 @@ var variables = []variable{
 	field("ECS_CONTAINER_INSTANCE_TAGS", "{}", func(c *Config) *map[string]string { return &c.ContainerInstanceTags }, parseStringMap(128, 256), formatJSON),
 	// The default (the kernel's ephemeral range) is filled in by finish.
 	field("ECS_DYNAMIC_HOST_PORT_RANGE", "", func(c *Config) *PortRange { return &c.DynamicHostPortRange }, parsePortRange, PortRange.String),
+	field("ECS_LOGLEVEL_ON_INSTANCE", "", func(c *Config) *string { return &c.LogLevelOnInstance }, enum(logLevels...), str),
+	field("ECS_LOG_ROLLOVER_TYPE", "hourly", func(c *Config) *string { return &c.LogRolloverType }, enum("hourly", "size"), str),
+	// The ECS agent's default is logfmt; this agent writes JSON lines.
+	field("ECS_LOG_OUTPUT_FORMAT", "json", func(c *Config) *string { return &c.LogOutputFormat }, enum("json", "logfmt"), str),
+	field("ECS_LOG_MAX_FILE_SIZE_MB", "10", func(c *Config) *int { return &c.LogMaxFileSizeMB }, parseWholeMB, fmtInt),
+	field("ECS_LOG_MAX_ROLL_COUNT", "24", func(c *Config) *int { return &c.LogMaxRollCount }, parsePositiveInt, fmtInt),
 
 	// Ours.
 	field("ECS_STATIC_TASKS_DIR", DefaultStaticTasksDir, func(c *Config) *string { return &c.StaticTasksDir }, parsePath, str),
@@ -112,6 +118,9 @@ var variables = []variable{
 	field("ECS_INTROSPECTION_PORT", fmt.Sprint(DefaultIntrospectionPort), func(c *Config) *int { return &c.IntrospectionPort }, parsePort, fmtInt),
 	field("ECS_TASK_METADATA_PORT", fmt.Sprint(DefaultTaskMetadataPort), func(c *Config) *int { return &c.TaskMetadataPort }, parsePort, fmtInt),
 }
+
+// logLevels are the ECS agent's log levels, ECS_LOGLEVEL's values.
+var logLevels = []string{"crit", "error", "warn", "info", "debug"}
 
 // Variables read outside the table.
 const (

@@ -52,24 +52,32 @@ func TestKilledAgentAdoptsRunningTasksOnRestart(t *testing.T) {
 
 	a.Kill()
 	a.Start()
-	// A task started after the restart proves the new agent has been
-	// through its start-up reconcile of the old one.
+	checkAdopted(t, a, "svc.json", before, facts, idsBefore)
+}
+
+// checkAdopted checks that a restarted agent adopted the task of the static
+// file as it was: same task, same containers, never restarted, and no
+// container in the cluster but the old ones and those of a task started
+// after the restart (which proves the new agent has been through its
+// start-up reconcile of the old one).
+func checkAdopted(t *testing.T, a *h.Agent, file string, before apiv1.Task, facts map[string]containerFacts, idsBefore []string) {
+	t.Helper()
 	a.WriteTask("after.json", h.Task("after", h.App("app", "sleep")).JSON())
 	newTask := a.WaitTask(t, "after.json", startTimeout, h.IsRunning)
-	after := a.WaitTask(t, "svc.json", 10*time.Second, h.IsRunning)
+	after := a.WaitTask(t, file, 10*time.Second, h.IsRunning)
 
 	if after.Name != before.Name {
-		t.Errorf("task of svc.json is %s after the restart, was %s", after.Name, before.Name)
+		t.Errorf("task of %s is %s after the restart, was %s", file, after.Name, before.Name)
 	}
 	if got := factsOf(t, after); !maps.Equal(got, facts) {
-		t.Errorf("containers changed across kill -9 and restart:\nbefore %+v\nafter  %+v", facts, got)
+		t.Errorf("containers changed across the restart:\nbefore %+v\nafter  %+v", facts, got)
 	}
 	for _, c := range after.Status.Containers {
 		if c.RestartCount != 0 {
 			t.Errorf("container %s restarted %d times", c.Name, c.RestartCount)
 		}
 	}
-	want := append(idsBefore, h.Container(t, newTask, "app").DockerID)
+	want := append(slices.Clone(idsBefore), h.Container(t, newTask, "app").DockerID)
 	sort.Strings(want)
 	if got := clusterIDs(t, a); !slices.Equal(got, want) {
 		t.Errorf("cluster containers after restart = %v, want the old ones plus the new task's: %v", got, want)

@@ -66,6 +66,14 @@ var rules = []rule{
 		allowed:  []string{"internal/controlplane", "internal/ecswire"},
 	},
 	{
+		// The notify protocol and the journal stream are systemd's
+		// hand-over to the process; one package speaks them.
+		name:     "only internal/systemd imports go-systemd",
+		imported: "github.com/coreos/go-systemd",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/systemd/..."},
+	},
+	{
 		// The objects are the bottom layer: everything may import them,
 		// so they import nothing of ours (small helpers only).
 		name:     "api/v1 imports nothing of this module",

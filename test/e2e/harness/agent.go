@@ -3,8 +3,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -275,6 +273,14 @@ func (a *Agent) URL(path string) string {
 // env is the agent's environment: this process's, minus any ECS_* setting
 // that would leak in, plus the agent's own.
 func (a *Agent) env() []string {
+	env := append(a.cliEnv(), "ECS_STATIC_TASKS_DIR="+a.TasksDir)
+	env = append(env, a.settings()...)
+	return append(env, a.opts.Env...)
+}
+
+// settings are the agent's ECS_* variables besides where its files are:
+// offline, its own cluster and ports, test-sized timeouts.
+func (a *Agent) settings() []string {
 	cleanup := a.opts.CleanupWait
 	if cleanup == 0 {
 		cleanup = time.Hour
@@ -283,21 +289,18 @@ func (a *Agent) env() []string {
 	if stop == 0 {
 		stop = 2 * time.Second
 	}
-	env := a.cliEnv()
-	env = append(env,
+	return []string{
 		"ECS_OFFLINE=true",
-		"ECS_STATIC_TASKS_DIR="+a.TasksDir,
-		"ECS_TASK_METADATA_PORT="+strconv.Itoa(a.MetadataPort),
-		"ECS_CLUSTER="+a.Cluster,
-		"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION="+cleanup.String(),
-		"ECS_CONTAINER_STOP_TIMEOUT="+stop.String(),
-		"ECS_DYNAMIC_HOST_PORT_RANGE="+a.PortRange,
+		"ECS_TASK_METADATA_PORT=" + strconv.Itoa(a.MetadataPort),
+		"ECS_CLUSTER=" + a.Cluster,
+		"ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=" + cleanup.String(),
+		"ECS_CONTAINER_STOP_TIMEOUT=" + stop.String(),
+		"ECS_DYNAMIC_HOST_PORT_RANGE=" + a.PortRange,
 		"ECS_LOGLEVEL=debug",
 		// The test images exist only locally: asking a registry for them
 		// on every task start (the default behaviour) only costs time.
 		"ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
-	)
-	return append(env, a.opts.Env...)
+	}
 }
 
 // cliEnv is what `ecs-agent get` needs to find this agent.
@@ -405,7 +408,5 @@ func clusterName(test string) string {
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	var b [4]byte
-	rand.Read(b[:])
-	return "e2e-" + name + "-" + hex.EncodeToString(b[:])
+	return "e2e-" + name + "-" + randomHex(4)
 }

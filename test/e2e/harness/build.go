@@ -51,6 +51,9 @@ func prepare() (string, error) {
 	bin := filepath.Join(buildDir, "ecs-agent")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/agent")
 	build.Dir = root
+	// Static, as released: the image test puts this very binary into the
+	// agent's FROM-scratch image, which has no libc.
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/agent in %s: %v\n%s", root, err, out)
 	}
@@ -81,6 +84,7 @@ func Main(m *testing.M, eager bool) int {
 		if buildDir != "" {
 			os.RemoveAll(buildDir)
 		}
+		removeAgentImage()
 	}()
 	flag.Parse()
 	if testing.Short() {

@@ -20,6 +20,8 @@ type ContainerDefinition struct {
 	PortMappings []PortMapping `json:"portMappings,omitempty"`
 	DependsOn    []Dependency  `json:"dependsOn,omitempty"`
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
+	Environment  []KeyValue    `json:"environment,omitempty"`
+	Secrets      []SecretRef   `json:"secrets,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
 }
@@ -29,6 +31,19 @@ type PortMapping struct {
 	ContainerPort int    `json:"containerPort"`
 	HostPort      int    `json:"hostPort"`
 	Protocol      string `json:"protocol,omitempty"`
+}
+
+// KeyValue is one entry of environment.
+type KeyValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// SecretRef is one entry of secrets: a variable whose value comes from
+// Secrets Manager or SSM.
+type SecretRef struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
 }
 
 // Dependency is one entry of dependsOn.
@@ -81,6 +96,18 @@ func (c ContainerDefinition) Port(containerPort, hostPort int) ContainerDefiniti
 // first check one interval after the start), three retries.
 func (c ContainerDefinition) HealthCheckedByTestapp() ContainerDefinition {
 	c.HealthCheck = &HealthCheck{Command: []string{"CMD", "/testapp", "check"}, Interval: 5, Timeout: 2, Retries: 3}
+	return c
+}
+
+// Env adds an environment variable.
+func (c ContainerDefinition) Env(name, value string) ContainerDefinition {
+	c.Environment = append(append([]KeyValue(nil), c.Environment...), KeyValue{Name: name, Value: value})
+	return c
+}
+
+// Secret adds a secret variable whose value comes from valueFrom.
+func (c ContainerDefinition) Secret(name, valueFrom string) ContainerDefinition {
+	c.Secrets = append(append([]SecretRef(nil), c.Secrets...), SecretRef{Name: name, ValueFrom: valueFrom})
 	return c
 }
 
