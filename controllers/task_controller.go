@@ -31,6 +31,10 @@ type TaskOptions struct {
 	DisablePrivileged bool
 	// LoggingDrivers is ECS_AVAILABLE_LOGGING_DRIVERS.
 	LoggingDrivers []string
+	// SELinuxCapable and AppArmorCapable are ECS_SELINUX_CAPABLE and
+	// ECS_APPARMOR_CAPABLE: whether a container may ask for a label or a
+	// profile.
+	SELinuxCapable, AppArmorCapable bool
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior

@@ -62,26 +62,6 @@ func (w *wakeup) at(d time.Duration) {
 	}
 }
 
-// refusal is why this agent will not run the task at all, or "".
-func (t *taskRun) refusal() string {
-	if t.task.Spec.DefinitionError != "" {
-		return t.task.Spec.DefinitionError
-	}
-	for _, c := range t.task.Spec.Containers {
-		if c.Privileged && t.r.Opts.DisablePrivileged {
-			return fmt.Sprintf("CannotCreateContainerError: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", c.Name)
-		}
-		if lc := c.LogConfiguration; lc != nil && len(t.r.Opts.LoggingDrivers) > 0 && !slices.Contains(t.r.Opts.LoggingDrivers, lc.LogDriver) {
-			return fmt.Sprintf("CannotCreateContainerError: container %s uses log driver %q, which is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", c.Name, lc.LogDriver, t.r.Opts.LoggingDrivers)
-		}
-	}
-	switch t.task.Spec.NetworkMode {
-	case "", apiv1.NetworkModeBridge, apiv1.NetworkModeHost, apiv1.NetworkModeNone:
-		return ""
-	}
-	return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", t.task.Spec.NetworkMode)
-}
-
 // handleExits restarts exited containers whose restart policy allows it,
 // and says why the task must stop when an essential container is gone for
 // good.

@@ -84,7 +84,11 @@ type TaskSpec struct {
 	// DesiredStatus is RUNNING or STOPPED.
 	DesiredStatus TaskStatusName `json:"desiredStatus"`
 	// NetworkMode is bridge (the default), host or none.
-	NetworkMode      string          `json:"networkMode,omitempty"`
+	NetworkMode string `json:"networkMode,omitempty"`
+	// PidMode and IpcMode are host, task (the task's containers share one
+	// namespace) or "" (each container its own); IpcMode may also be none.
+	PidMode          string          `json:"pidMode,omitempty"`
+	IpcMode          string          `json:"ipcMode,omitempty"`
 	Containers       []ContainerSpec `json:"containers"`
 	Volumes          []Volume        `json:"volumes,omitempty"`
 	TaskRoleArn      string          `json:"taskRoleArn,omitempty"`
@@ -145,6 +149,79 @@ type ContainerSpec struct {
 	ReadonlyRootFilesystem bool              `json:"readonlyRootFilesystem,omitempty"`
 	Ulimits                []Ulimit          `json:"ulimits,omitempty"`
 	RestartPolicy          *RestartPolicy    `json:"restartPolicy,omitempty"`
+
+	// Links are "name" or "name:alias" of other containers of the task
+	// (bridge network mode only).
+	Links                 []string        `json:"links,omitempty"`
+	DNSServers            []string        `json:"dnsServers,omitempty"`
+	DNSSearchDomains      []string        `json:"dnsSearchDomains,omitempty"`
+	ExtraHosts            []HostEntry     `json:"extraHosts,omitempty"`
+	DockerSecurityOptions []string        `json:"dockerSecurityOptions,omitempty"`
+	SystemControls        []SystemControl `json:"systemControls,omitempty"`
+	DisableNetworking     bool            `json:"disableNetworking,omitempty"`
+	// Interactive keeps stdin open; PseudoTerminal allocates a TTY.
+	Interactive     bool             `json:"interactive,omitempty"`
+	PseudoTerminal  bool             `json:"pseudoTerminal,omitempty"`
+	LinuxParameters *LinuxParameters `json:"linuxParameters,omitempty"`
+	// VersionConsistencyDisabled is versionConsistency "disabled": the
+	// container runs whatever its tag names when it is created, instead of
+	// the digest the task resolved at its first pull.
+	VersionConsistencyDisabled bool `json:"versionConsistencyDisabled,omitempty"`
+}
+
+// HostEntry is one line added to the container's /etc/hosts.
+type HostEntry struct {
+	Hostname  string `json:"hostname"`
+	IPAddress string `json:"ipAddress"`
+}
+
+// SystemControl is one namespaced kernel parameter (sysctl) of the
+// container.
+type SystemControl struct {
+	Namespace string `json:"namespace"`
+	Value     string `json:"value"`
+}
+
+// LinuxParameters are the Linux-specific settings of a container.
+type LinuxParameters struct {
+	Capabilities *KernelCapabilities `json:"capabilities,omitempty"`
+	Devices      []Device            `json:"devices,omitempty"`
+	// InitProcessEnabled runs an init process as PID 1 that forwards
+	// signals and reaps zombies (docker run --init).
+	InitProcessEnabled bool `json:"initProcessEnabled,omitempty"`
+	// SharedMemorySize is the size of /dev/shm in MiB.
+	SharedMemorySize *int64  `json:"sharedMemorySize,omitempty"`
+	Tmpfs            []Tmpfs `json:"tmpfs,omitempty"`
+	// MaxSwap is the swap the container may use in MiB, on top of its
+	// memory; 0 means none.
+	MaxSwap *int64 `json:"maxSwap,omitempty"`
+	// Swappiness is 0 to 100; the agent fills in ECS's 60 when MaxSwap is
+	// set without it.
+	Swappiness *int64 `json:"swappiness,omitempty"`
+}
+
+// KernelCapabilities are Linux capabilities added to or dropped from
+// Docker's default set, named without the CAP_ prefix.
+type KernelCapabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// Device is a host device exposed in the container.
+type Device struct {
+	HostPath string `json:"hostPath"`
+	// ContainerPath defaults to HostPath.
+	ContainerPath string `json:"containerPath,omitempty"`
+	// Permissions are read, write and mknod; none means all three.
+	Permissions []string `json:"permissions,omitempty"`
+}
+
+// Tmpfs is a tmpfs mount of the container.
+type Tmpfs struct {
+	ContainerPath string `json:"containerPath"`
+	// Size is in MiB.
+	Size         int64    `json:"size"`
+	MountOptions []string `json:"mountOptions,omitempty"`
 }
 
 // RepositoryCredentials is a container definition's repositoryCredentials:

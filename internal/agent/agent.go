@@ -109,6 +109,8 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				CleanupWait:       cfg.TaskCleanupWaitDuration,
 				DisablePrivileged: cfg.DisablePrivileged,
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
+				SELinuxCapable:    cfg.SELinuxCapable,
+				AppArmorCapable:   cfg.AppArmorCapable,
 				PullBehavior:      cfg.ImagePullBehavior,
 			},
 		},
