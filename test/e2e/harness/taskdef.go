@@ -7,6 +7,7 @@ import "encoding/json"
 type TaskDefinition struct {
 	Family               string                `json:"family"`
 	NetworkMode          string                `json:"networkMode,omitempty"`
+	TaskRoleArn          string                `json:"taskRoleArn,omitempty"`
 	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
 }
 
@@ -22,6 +23,8 @@ type ContainerDefinition struct {
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
+	// LinuxParameters is the linuxParameters object, as JSON would have it.
+	LinuxParameters map[string]any `json:"linuxParameters,omitempty"`
 }
 
 // PortMapping is one entry of portMappings.
