@@ -21,6 +21,8 @@ type ContainerDefinition struct {
 	PortMappings []PortMapping `json:"portMappings,omitempty"`
 	DependsOn    []Dependency  `json:"dependsOn,omitempty"`
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
+	StartTimeout int           `json:"startTimeout,omitempty"`
+	StopTimeout  *int          `json:"stopTimeout,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
 	// LinuxParameters is the linuxParameters object, as JSON would have it.
@@ -70,6 +72,18 @@ func (c ContainerDefinition) NotEssential() ContainerDefinition {
 // After adds a dependsOn entry: c waits for container to reach condition.
 func (c ContainerDefinition) After(container, condition string) ContainerDefinition {
 	c.DependsOn = append(append([]Dependency(nil), c.DependsOn...), Dependency{ContainerName: container, Condition: condition})
+	return c
+}
+
+// WithStartTimeout sets how long (seconds) c waits for its dependencies.
+func (c ContainerDefinition) WithStartTimeout(seconds int) ContainerDefinition {
+	c.StartTimeout = seconds
+	return c
+}
+
+// WithStopTimeout sets how long (seconds) c has between SIGTERM and SIGKILL.
+func (c ContainerDefinition) WithStopTimeout(seconds int) ContainerDefinition {
+	c.StopTimeout = &seconds
 	return c
 }
 
