@@ -13,11 +13,23 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/taskcgroup"
 )
 
 // PortAllocator gives a container its host ports; ports.Allocator is one.
 type PortAllocator interface {
 	Allocate(ctx context.Context, task *apiv1.Task, c *apiv1.ContainerSpec) ([]apiv1.PortBinding, error)
+}
+
+// TaskCgroups makes the cgroup a task's containers share, which enforces
+// the task-level cpu and memory (ECS_ENABLE_TASK_CPU_MEM_LIMIT);
+// *taskcgroup.Manager is one.
+type TaskCgroups interface {
+	// Ensure creates or updates the task's cgroup and returns the cgroup
+	// parent of its containers.
+	Ensure(ctx context.Context, task string, limits taskcgroup.Limits) (string, error)
+	// Remove removes the task's cgroup once its containers are gone.
+	Remove(task string) error
 }
 
 // TaskOptions are the agent settings the tasks reconciler applies.
@@ -47,9 +59,12 @@ type TaskReconciler struct {
 	Store  store.Store
 	Docker TaskDocker
 	Ports  PortAllocator
-	Events Recorder
-	Now    Clock
-	Opts   TaskOptions
+	// Cgroups is nil when task-level cpu and memory are not enforced
+	// (ECS_ENABLE_TASK_CPU_MEM_LIMIT=false).
+	Cgroups TaskCgroups
+	Events  Recorder
+	Now     Clock
+	Opts    TaskOptions
 }
 
 var _ reconcile.Reconciler = (*TaskReconciler)(nil)

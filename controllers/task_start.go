@@ -10,6 +10,8 @@ import (
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
+	"github.com/ecs-agent/ecs-agent/internal/taskcgroup"
+	"github.com/ecs-agent/ecs-agent/internal/taskdef"
 )
 
 // syncRunning moves a task that should run one step further: it handles
@@ -185,6 +187,10 @@ func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatu
 }
 
 func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
+	parent, err := t.taskCgroup(ctx)
+	if err != nil {
+		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
+	}
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
 		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
@@ -193,6 +199,7 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 		return "", fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
 	}
 	cfg := t.containerConfig(c, bindings)
+	cfg.CgroupParent = parent
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if err != nil {
 		if dockerstate.IsTransient(err) {
@@ -204,6 +211,35 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	t.applyDocker(cs, &dc)
 	t.event(apiv1.EventNormal, "Created", "created container %s (%s)", c.Name, short(dc.ID))
 	return "", nil
+}
+
+// taskCgroup makes the cgroup that enforces the task's cpu and memory, and
+// returns the cgroup parent of its containers: "" when the task sets
+// neither, or the instance does not enforce them. The cgroup is made before
+// each create (it is cheap and idempotent), so that one removed behind the
+// agent's back, or lost with a reboot, is there again.
+func (t *taskRun) taskCgroup(ctx context.Context) (string, error) {
+	spec := &t.task.Spec
+	if t.r.Cgroups == nil || (spec.CPU == "" && spec.Memory == "") {
+		return "", nil
+	}
+	var l taskcgroup.Limits
+	var err error
+	if spec.CPU != "" {
+		if l.CPUUnits, err = taskdef.TaskCPU(spec.CPU); err != nil {
+			return "", fmt.Errorf("task cpu %q: %w", spec.CPU, err)
+		}
+	}
+	if spec.Memory != "" {
+		if l.MemoryMiB, err = taskdef.TaskMemory(spec.Memory); err != nil {
+			return "", fmt.Errorf("task memory %q: %w", spec.Memory, err)
+		}
+	}
+	parent, err := t.r.Cgroups.Ensure(ctx, t.task.Name, l)
+	if err != nil {
+		return "", fmt.Errorf("task cpu and memory cannot be enforced: %w", err)
+	}
+	return parent, nil
 }
 
 func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {

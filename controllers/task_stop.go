@@ -170,6 +170,11 @@ func (t *taskRun) syncTerminated(ctx context.Context) (step, error) {
 			return step{}, fmt.Errorf("remove container %s of task %s: %w", short(id), t.task.Name, err)
 		}
 	}
+	if t.r.Cgroups != nil {
+		if err := t.r.Cgroups.Remove(t.task.Name); err != nil {
+			return step{}, fmt.Errorf("clean up task %s: %w", t.task.Name, err)
+		}
+	}
 	for i := range t.task.Spec.Volumes {
 		name, dv := t.dockerVolume(&t.task.Spec.Volumes[i])
 		if name == "" || (dv != nil && dv.Scope == "shared") {

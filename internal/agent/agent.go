@@ -103,6 +103,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		Log:    log.WithName("controllers"),
 		Tasks: &controllers.TaskReconciler{
 			Store: st, Docker: docker, Ports: alloc, Events: recorder, Now: time.Now,
+			Cgroups: taskCgroups(cfg, docker),
 			Opts: controllers.TaskOptions{
 				Cluster:           cfg.Cluster,
 				StopTimeout:       cfg.ContainerStopTimeout,

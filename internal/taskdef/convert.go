@@ -29,11 +29,11 @@ func convert(td *taskDefinition) apiv1.TaskSpec {
 	}
 	// ECS stores task cpu and memory as units and MiB, whatever was written.
 	if td.CPU != nil {
-		units, _ := taskCPU(*td.CPU)
+		units, _ := TaskCPU(*td.CPU)
 		spec.CPU = strconv.FormatInt(units, 10)
 	}
 	if td.Memory != nil {
-		mib, _ := taskMemory(*td.Memory)
+		mib, _ := TaskMemory(*td.Memory)
 		spec.Memory = strconv.FormatInt(mib, 10)
 	}
 	for i := range td.ContainerDefinitions {

@@ -89,12 +89,12 @@ func (c *checker) checkTask() {
 		c.ps.add("networkMode", quote(td.NetworkMode), "must be bridge, host, awsvpc or none")
 	}
 	if td.CPU != nil {
-		if _, err := taskCPU(*td.CPU); err != nil {
+		if _, err := TaskCPU(*td.CPU); err != nil {
 			c.ps.add("cpu", quote(*td.CPU), "%v", err)
 		}
 	}
 	if td.Memory != nil {
-		mib, err := taskMemory(*td.Memory)
+		mib, err := TaskMemory(*td.Memory)
 		if err != nil {
 			c.ps.add("memory", quote(*td.Memory), "%v", err)
 		}
@@ -247,9 +247,9 @@ func (c *checker) checkMemory(p string, cd *containerDefinition) {
 	}
 }
 
-// taskCPU parses task-level cpu: CPU units ("1024") or vCPUs ("1 vCPU",
+// TaskCPU parses task-level cpu: CPU units ("1024") or vCPUs ("1 vCPU",
 // "0.5 vcpu"), which ECS converts to units at registration.
-func taskCPU(s string) (int64, error) {
+func TaskCPU(s string) (int64, error) {
 	const rule = "must be CPU units (\"1024\") or vCPUs (\"1 vCPU\") between 128 and 10240 units"
 	t := strings.TrimSpace(s)
 	units, err := strconv.ParseInt(t, 10, 64)
@@ -270,9 +270,9 @@ func taskCPU(s string) (int64, error) {
 	return units, nil
 }
 
-// taskMemory parses task-level memory: MiB ("512") or GB ("1 GB", "0.5GB"),
+// TaskMemory parses task-level memory: MiB ("512") or GB ("1 GB", "0.5GB"),
 // which ECS converts to MiB at registration.
-func taskMemory(s string) (int64, error) {
+func TaskMemory(s string) (int64, error) {
 	const rule = "must be MiB (\"512\") or GB (\"1 GB\"), and positive"
 	t := strings.TrimSpace(s)
 	mib, err := strconv.ParseInt(t, 10, 64)

@@ -24,6 +24,7 @@ type settingsInspect struct {
 	}
 	HostConfig struct {
 		NetworkMode, PidMode, IpcMode string
+		CgroupParent                  string
 		Links, ExtraHosts, Dns        []string
 		DNSSearch                     []string `json:"DnsSearch"`
 		SecurityOpt, CapAdd, CapDrop  []string
