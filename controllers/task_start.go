@@ -200,6 +200,7 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	}
 	cfg := t.containerConfig(c, bindings)
 	cfg.CgroupParent = parent
+	cfg.Image = imageToCreate(c, cs)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if err != nil {
 		if dockerstate.IsTransient(err) {

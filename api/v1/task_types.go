@@ -353,10 +353,17 @@ type TaskStatus struct {
 
 // ContainerStatus is what the agent knows of one container of the task.
 type ContainerStatus struct {
-	Name        string         `json:"name"`
-	DockerID    string         `json:"dockerId,omitempty"`
-	DockerName  string         `json:"dockerName,omitempty"`
-	ImageID     string         `json:"imageId,omitempty"`
+	Name       string `json:"name"`
+	DockerID   string `json:"dockerId,omitempty"`
+	DockerName string `json:"dockerName,omitempty"`
+	ImageID    string `json:"imageId,omitempty"`
+	// ImageDigest is the registry digest ("sha256:…") of the container's
+	// image, resolved when the task first found the image on the host and
+	// shared by the task's containers of that image. With
+	// versionConsistency enabled (ECS's default) the container is created
+	// from it, so a tag that moved meanwhile does not change what runs. It
+	// is reported to ECS; empty for an image no registry served.
+	ImageDigest string         `json:"imageDigest,omitempty"`
 	KnownStatus TaskStatusName `json:"knownStatus,omitempty"`
 	ExitCode    *int32         `json:"exitCode,omitempty"`
 	// Reason says why the container stopped or could not start.

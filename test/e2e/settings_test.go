@@ -16,6 +16,7 @@ import (
 type settingsInspect struct {
 	Name   string
 	Config struct {
+		Image           string
 		Hostname        string
 		OpenStdin, Tty  bool
 		NetworkDisabled bool

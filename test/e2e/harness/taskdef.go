@@ -25,6 +25,9 @@ type ContainerDefinition struct {
 	StopTimeout  *int          `json:"stopTimeout,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
+	// VersionConsistency is "enabled" (ECS's default when empty) or
+	// "disabled".
+	VersionConsistency string `json:"versionConsistency,omitempty"`
 	// LinuxParameters is the linuxParameters object, as JSON would have it.
 	LinuxParameters map[string]any `json:"linuxParameters,omitempty"`
 }
