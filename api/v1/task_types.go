@@ -369,7 +369,9 @@ type ContainerStatus struct {
 	// Reason says why the container stopped or could not start.
 	Reason string        `json:"reason,omitempty"`
 	Ports  []PortBinding `json:"ports,omitempty"`
-	Health *HealthStatus `json:"health,omitempty"`
+	// Volumes are the container's mounts as Docker reports them.
+	Volumes []VolumeMount `json:"volumes,omitempty"`
+	Health  *HealthStatus `json:"health,omitempty"`
 
 	CreatedAt  *metav1.MicroTime `json:"createdAt,omitempty"`
 	StartedAt  *metav1.MicroTime `json:"startedAt,omitempty"`
@@ -390,6 +392,15 @@ type PortBinding struct {
 	HostPort      int32  `json:"hostPort"`
 	Protocol      string `json:"protocol"`
 	BindIP        string `json:"bindIP,omitempty"`
+}
+
+// VolumeMount is one mount of a container: DockerName is the Docker
+// volume's name (empty for a host path), Source where the data is on the
+// host, Destination the path in the container.
+type VolumeMount struct {
+	DockerName  string `json:"dockerName,omitempty"`
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
 }
 
 // HealthStatus is a container's last health check result.

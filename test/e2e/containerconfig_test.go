@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
@@ -122,6 +123,49 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	}
 	if !slices.Equal(mounts, want) {
 		t.Errorf("env mounts %q, want %q", mounts, want)
+	}
+	checkV1Volumes(t, a, task, c)
+}
+
+// checkV1Volumes compares the env container's Volumes in /v1/tasks with
+// Docker's mounts (DockerName is the volume's name, empty for a host path),
+// and checks its times are UTC RFC 3339.
+func checkV1Volumes(t *testing.T, a *h.Agent, task apiv1.Task, c configInspect) {
+	t.Helper()
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env *h.IntrospectionContainer
+	for _, vt := range v1.Tasks {
+		for i := range vt.Containers {
+			if vt.Arn == task.Spec.Arn && vt.Containers[i].Name == "env" {
+				env = &vt.Containers[i]
+			}
+		}
+	}
+	if env == nil {
+		t.Fatalf("/v1/tasks has no container env of %s: %+v", task.Spec.Arn, v1)
+	}
+	var got, want []string
+	for _, v := range env.Volumes {
+		got = append(got, fmt.Sprintf("%s|%s|%s", v.DockerName, v.Source, v.Destination))
+	}
+	for _, m := range c.Mounts {
+		want = append(want, fmt.Sprintf("%s|%s|%s", m.Name, m.Source, m.Destination))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("/v1/tasks Volumes %q, want Docker's mounts %q", got, want)
+	}
+	for _, ts := range []string{env.CreatedAt, env.StartedAt} {
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") {
+			t.Errorf("/v1/tasks time %q: want UTC RFC 3339 (%v)", ts, err)
+		}
+	}
+	if env.Image != h.TestImage || !strings.HasPrefix(env.ImageID, "sha256:") {
+		t.Errorf("/v1/tasks Image %q ImageID %q, want %s and its id", env.Image, env.ImageID, h.TestImage)
 	}
 }
 
