@@ -52,11 +52,16 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(hostDir, "msg"), []byte(msg), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A shared volume outlives its task: its name is the test's own.
+	shared := a.Cluster + "-shared"
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", shared).Run() })
 	a.WriteTask("config.json", fmt.Sprintf(`{
   "family": "config",
   "volumes": [
     {"name": "host", "host": {"sourcePath": %q}},
-    {"name": "scratch"}
+    {"name": "scratch"},
+    {"name": %q, "dockerVolumeConfiguration": {"scope": "shared", "autoprovision": true, "driver": "local",
+      "driverOpts": {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}, "labels": {"team": "e2e"}}}
   ],
   "containerDefinitions": [
     {
@@ -68,7 +73,8 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
       "readonlyRootFilesystem": true,
       "mountPoints": [
         {"sourceVolume": "host", "containerPath": "/host", "readOnly": true},
-        {"sourceVolume": "scratch", "containerPath": "/scratch"}
+        {"sourceVolume": "scratch", "containerPath": "/scratch"},
+        {"sourceVolume": %q, "containerPath": "/shared"}
       ]
     },
     {
@@ -77,7 +83,7 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
       "dependsOn": [{"containerName": "env", "condition": "START"}]
     }
   ]
-}`, hostDir, h.TestImage, h.TestImage))
+}`, hostDir, shared, h.TestImage, shared, h.TestImage))
 
 	task := a.WaitTask(t, "config.json", startTimeout, func(task apiv1.Task) (bool, string) {
 		if task.Status.KnownStatus != apiv1.StatusRunning {
@@ -119,12 +125,39 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	slices.Sort(mounts)
 	want := []string{
 		fmt.Sprintf("%s /host rw=false", hostDir),
+		fmt.Sprintf("volume %s /shared rw=true", shared),
 		fmt.Sprintf("volume ecs-%s-scratch /scratch rw=true", task.Name),
 	}
 	if !slices.Equal(mounts, want) {
 		t.Errorf("env mounts %q, want %q", mounts, want)
 	}
+	if got := c.Config.Labels[h.LabelFamily] + ":" + c.Config.Labels[h.LabelVersion]; got != "config:1" {
+		t.Errorf("family and revision labels %q, want config:1", got)
+	}
+	checkSharedVolume(t, shared)
 	checkV1Volumes(t, a, task, c)
+}
+
+// checkSharedVolume checks a dockerVolumeConfiguration reached Docker: the
+// driver, its options and the labels.
+func checkSharedVolume(t *testing.T, name string) {
+	t.Helper()
+	out, err := exec.Command("docker", "volume", "inspect", name).Output()
+	if err != nil {
+		t.Fatalf("docker volume inspect %s: %v", name, err)
+	}
+	var vs []struct {
+		Driver  string
+		Options map[string]string
+		Labels  map[string]string
+	}
+	if err := json.Unmarshal(out, &vs); err != nil || len(vs) != 1 {
+		t.Fatalf("decode docker volume inspect %s: %v", name, err)
+	}
+	v := vs[0]
+	if v.Driver != "local" || v.Options["type"] != "tmpfs" || v.Options["o"] != "size=1m" || v.Labels["team"] != "e2e" {
+		t.Errorf("volume %s: driver %q options %v labels %v; want local, tmpfs size=1m, team=e2e", name, v.Driver, v.Options, v.Labels)
+	}
 }
 
 // checkV1Volumes compares the env container's Volumes in /v1/tasks with

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,51 @@ func TestStopTimeoutIsPerContainer(t *testing.T) {
 		if took := c.FinishedAt.Sub(c.StopRequestedAt.Time); took < tc.min || took > tc.max {
 			t.Errorf("%s was killed %s after SIGTERM, want between %s and %s", tc.name, took, tc.min, tc.max)
 		}
+	}
+}
+
+// TestRestartPolicyRestartsTheContainerInPlace: a container with a restart
+// policy that exits after its restartAttemptPeriod (60 s, ECS's least) is
+// started again in place, the same Docker container, and /v1/tasks counts
+// the restart; one that exits with an ignored exit code is not, and, being
+// essential, would stop the task: here it is not essential and just stays
+// stopped. This test takes a little over a minute.
+func TestRestartPolicyRestartsTheContainerInPlace(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	worker := h.App("worker", "exit", "3", "61s")
+	worker.RestartPolicy = map[string]any{"enabled": true, "restartAttemptPeriod": 60}
+	done := h.App("done", "exit", "5", "1s").NotEssential()
+	done.RestartPolicy = map[string]any{"enabled": true, "ignoredExitCodes": []int{5}, "restartAttemptPeriod": 60}
+	a.WriteTask("restart.json", h.Task("restart", worker, done, h.App("main", "sleep")).JSON())
+
+	first := a.WaitTask(t, "restart.json", startTimeout, h.IsRunning)
+	workerID := h.Container(t, first, "worker").DockerID
+	task := a.WaitTask(t, "restart.json", 61*time.Second+startTimeout, func(task apiv1.Task) (bool, string) {
+		w := task.Status.ContainerStatusFor("worker")
+		return w.RestartCount == 1 && w.KnownStatus == apiv1.StatusRunning, h.Describe(task)
+	})
+	if w := h.Container(t, task, "worker"); w.DockerID != workerID {
+		t.Errorf("worker is container %s after its restart, want the same %s", w.DockerID, workerID)
+	}
+	if d := h.Container(t, task, "done"); d.KnownStatus != apiv1.StatusStopped || d.RestartCount != 0 || d.ExitCode == nil || *d.ExitCode != 5 {
+		t.Errorf("done: %s, %d restarts, exit %v; want STOPPED, none, 5 (an ignored exit code)", d.KnownStatus, d.RestartCount, d.ExitCode)
+	}
+	if task.Status.KnownStatus != apiv1.StatusRunning {
+		t.Errorf("task %s, want RUNNING throughout", task.Status.KnownStatus)
+	}
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]string{}
+	for _, vt := range v1.Tasks {
+		for _, c := range vt.Containers {
+			counts[c.Name] = fmt.Sprint(deref(c.RestartCount))
+		}
+	}
+	// main has no restart policy: the ECS agent leaves its RestartCount out.
+	if want := map[string]string{"worker": "1", "done": "0", "main": "<nil>"}; fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("/v1/tasks RestartCount %v, want %v", counts, want)
 	}
 }

@@ -3,11 +3,14 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -26,6 +29,7 @@ type settingsInspect struct {
 	HostConfig struct {
 		NetworkMode, PidMode, IpcMode string
 		CgroupParent                  string
+		Privileged                    bool
 		Links, ExtraHosts, Dns        []string
 		DNSSearch                     []string `json:"DnsSearch"`
 		SecurityOpt, CapAdd, CapDrop  []string
@@ -93,10 +97,12 @@ const (
 func TestLinuxAndNetworkSettingsReachDocker(t *testing.T) {
 	t.Parallel()
 	a := h.Start(t, h.Options{})
+	udpPort := freeUDPPort(t)
 	a.WriteTask("settings.json", fmt.Sprintf(`{
   "family": "settings",
   "containerDefinitions": [
-    {"name": "db", "image": %[1]q, "command": ["sleep"], "memory": 32, "essential": false},
+    {"name": "db", "image": %[1]q, "command": ["udp", "5353"], "memory": 32, "essential": false,
+      "portMappings": [{"containerPort": 5353, "hostPort": %[2]d, "protocol": "udp"}]},
     {
       "name": "app", "image": %[1]q, "entryPoint": ["/testapp"], "command": ["sleep"],
       "cpu": 128, "memory": 64, "memoryReservation": 32, "stopTimeout": 7,
@@ -118,7 +124,7 @@ func TestLinuxAndNetworkSettingsReachDocker(t *testing.T) {
       }
     }
   ]
-}`, h.TestImage))
+}`, h.TestImage, udpPort))
 	task := a.WaitTask(t, "settings.json", startTimeout, h.IsRunning)
 	app := h.Container(t, task, "app").DockerID
 	db := h.Container(t, task, "db")
@@ -157,6 +163,13 @@ func TestLinuxAndNetworkSettingsReachDocker(t *testing.T) {
 				t.Errorf("%s: docker has %v, want %v", ck.field, ck.got, ck.want)
 			}
 		}
+	})
+
+	t.Run("a static udp host port", func(t *testing.T) {
+		if got := fmt.Sprint(db.Ports); !strings.Contains(got, fmt.Sprintf("{5353 %d udp", udpPort)) {
+			t.Errorf("db bindings %s, want 5353/udp on host port %d", got, udpPort)
+		}
+		echoUDP(t, udpPort)
 	})
 
 	t.Run("inside the container", func(t *testing.T) {
@@ -198,6 +211,38 @@ func TestLinuxAndNetworkSettingsReachDocker(t *testing.T) {
 	})
 }
 
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// echoUDP sends a datagram to the host port and waits for testapp's echo.
+func echoUDP(t *testing.T, port int) {
+	t.Helper()
+	h.WaitFor(t, fmt.Sprintf("an echo from udp port %d", port), 10*time.Second, func() (bool, string) {
+		c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return false, err.Error()
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+		if _, err := c.Write([]byte("ping")); err != nil {
+			return false, err.Error()
+		}
+		buf := make([]byte, 16)
+		n, err := c.Read(buf)
+		if err != nil {
+			return false, err.Error()
+		}
+		return string(buf[:n]) == "ping", fmt.Sprintf("echo %q", buf[:n])
+	})
+}
+
 // mountHas reports whether /proc/mounts has a mount at target with every
 // option.
 func mountHas(mounts, target string, opts ...string) bool {
@@ -234,10 +279,10 @@ func deref[T any](p *T) any {
 	return *p
 }
 
-// TestHostAndIsolatedNamespaces runs three tasks at once: one in network
-// mode host sharing the host's PID and IPC namespaces, one in network mode
-// none, and one in bridge mode with networking disabled and no IPC
-// namespace to share.
+// TestHostAndIsolatedNamespaces runs four tasks at once: one in network
+// mode host sharing the host's PID and IPC namespaces, one with a
+// privileged container, one in network mode none, and one in bridge mode
+// with networking disabled and no IPC namespace to share.
 func TestHostAndIsolatedNamespaces(t *testing.T) {
 	t.Parallel()
 	a := h.Start(t, h.Options{})
@@ -245,6 +290,13 @@ func TestHostAndIsolatedNamespaces(t *testing.T) {
   "family": "hostns", "networkMode": "host", "pidMode": "host", "ipcMode": "host",
   "containerDefinitions": [{"name": "app", "image": %q, "command": ["sleep"], "memory": 32,
     "extraHosts": [{"hostname": "extra.test", "ipAddress": "10.1.2.3"}], "dnsServers": ["10.9.9.9"]}]
+}`, h.TestImage))
+	a.WriteTask("privileged.json", fmt.Sprintf(`{
+  "family": "privileged",
+  "containerDefinitions": [
+    {"name": "app", "image": %[1]q, "command": ["sleep"], "memory": 32},
+    {"name": "root", "image": %[1]q, "command": ["sleep"], "memory": 32, "essential": false, "privileged": true}
+  ]
 }`, h.TestImage))
 	a.WriteTask("none.json", fmt.Sprintf(`{
   "family": "nonens", "networkMode": "none",
@@ -271,6 +323,28 @@ func TestHostAndIsolatedNamespaces(t *testing.T) {
 		}
 		if resolv := inContainer(t, id, "/etc/resolv.conf"); !strings.Contains(resolv, "nameserver 10.9.9.9") {
 			t.Errorf("/etc/resolv.conf lacks the DNS server in network mode host:\n%s", resolv)
+		}
+	})
+	t.Run("privileged", func(t *testing.T) {
+		task := a.WaitTask(t, "privileged.json", startTimeout, func(task apiv1.Task) (bool, string) {
+			root := task.Status.ContainerStatusFor("root")
+			return root != nil && (root.KnownStatus == apiv1.StatusRunning || root.KnownStatus == apiv1.StatusStopped), h.Describe(task)
+		})
+		root := h.Container(t, task, "root")
+		if !inspectSettings(t, root.DockerID).HostConfig.Privileged {
+			t.Errorf("root is not privileged in docker inspect")
+		}
+		if root.KnownStatus != apiv1.StatusRunning {
+			// Some hosts (this VM among them) lack capabilities a
+			// privileged container gets, and runc refuses to start it.
+			if !strings.Contains(root.Reason, "unable to apply caps") {
+				t.Errorf("privileged container did not run: %s", root.Reason)
+			}
+			t.Logf("this host cannot run privileged containers: %s", root.Reason)
+			return
+		}
+		if caps := statusField(inContainer(t, root.DockerID, "/proc/self/status"), "CapEff"); !strings.HasSuffix(caps, "ffffffff") {
+			t.Errorf("effective capabilities %s, want all of them (privileged)", caps)
 		}
 	})
 	t.Run("none", func(t *testing.T) {

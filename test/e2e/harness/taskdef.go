@@ -28,6 +28,8 @@ type ContainerDefinition struct {
 	// VersionConsistency is "enabled" (ECS's default when empty) or
 	// "disabled".
 	VersionConsistency string `json:"versionConsistency,omitempty"`
+	// RestartPolicy is the restartPolicy object, as JSON would have it.
+	RestartPolicy map[string]any `json:"restartPolicy,omitempty"`
 	// LinuxParameters is the linuxParameters object, as JSON would have it.
 	LinuxParameters map[string]any `json:"linuxParameters,omitempty"`
 }
