@@ -19,9 +19,9 @@ type refusedCase struct {
 	Error      string          `json:"error"`
 }
 
-// ReadrefusedCases reads testdata/refused.json from dir, leaving out the
-// cases that do not apply on this host.
-func ReadrefusedCases(t *testing.T, path string) []refusedCase {
+// readRefusedCases reads the cases, leaving out those that do not apply on
+// this host.
+func readRefusedCases(t *testing.T, path string) []refusedCase {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -42,7 +42,7 @@ func ReadrefusedCases(t *testing.T, path string) []refusedCase {
 }
 
 func TestRefusedFieldsAreNamedWithTheReason(t *testing.T) {
-	for _, tc := range ReadrefusedCases(t, "testdata/refused.json") {
+	for _, tc := range readRefusedCases(t, "testdata/refused.json") {
 		t.Run(tc.Field, func(t *testing.T) {
 			_, err := Parse("/etc/ecs/tasks.d/refused.json", tc.Definition)
 			var ie *InvalidError
