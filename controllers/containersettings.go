@@ -54,11 +54,14 @@ func (t *taskRun) links(c *apiv1.ContainerSpec) []string {
 	return out
 }
 
-// namespaceMode is a task's pidMode or ipcMode as Docker names it.
+// namespaceMode is a task's pidMode or ipcMode as Docker names it: "task"
+// joins the namespace of the task's pause container.
 func (t *taskRun) namespaceMode(mode string) string {
 	switch mode {
 	case "host", "none":
 		return mode
+	case "task":
+		return "container:" + t.pauseID
 	}
 	return ""
 }

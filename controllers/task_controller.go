@@ -153,6 +153,10 @@ type taskRun struct {
 	task *apiv1.Task
 	now  time.Time
 	log  logr.Logger
+	// pauseID is the pause container whose namespaces the task's
+	// containers join (pidMode or ipcMode "task"), once syncRunning made
+	// sure it runs.
+	pauseID string
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

@@ -24,11 +24,6 @@ func (t *taskRun) refusal() string {
 	default:
 		return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", spec.NetworkMode)
 	}
-	for _, ns := range []struct{ name, mode string }{{"pidMode", spec.PidMode}, {"ipcMode", spec.IpcMode}} {
-		if ns.mode == "task" {
-			return fmt.Sprintf("%s: %s task: sharing one namespace between the task's containers is not supported by this agent yet", apiv1.CannotCreateContainerErrorName, ns.name)
-		}
-	}
 	if spec.TaskRoleArn != "" {
 		return fmt.Sprintf("%s: taskRoleArn %s: task role credentials are not served by this agent yet, so the task's containers could not use the role",
 			apiv1.CannotCreateContainerErrorName, spec.TaskRoleArn)

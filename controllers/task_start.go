@@ -34,6 +34,13 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if err := t.ensureVolumes(ctx); err != nil {
 		return step{}, err
 	}
+	if sharesNamespaces(&t.task.Spec) && t.anyToCreate() {
+		id, reason, err := t.ensurePause(ctx)
+		if err != nil || reason != "" {
+			return step{stopReason: reason}, err
+		}
+		t.pauseID = id
+	}
 	for _, i := range order {
 		c := &t.task.Spec.Containers[i]
 		if reason, err := t.advance(ctx, c, &after); err != nil || reason != "" {
@@ -41,6 +48,17 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 		}
 	}
 	return step{requeueAfter: after.d}, nil
+}
+
+// anyToCreate reports whether a container of the task is still to be
+// created, which is when the pause container must be there.
+func (t *taskRun) anyToCreate() bool {
+	for _, cs := range t.task.Status.Containers {
+		if cs.KnownStatus == apiv1.StatusNone || cs.KnownStatus == apiv1.StatusPulled {
+			return true
+		}
+	}
+	return false
 }
 
 // step is what one step of a task pass found: when the task must be looked

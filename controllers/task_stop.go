@@ -142,6 +142,9 @@ func (t *taskRun) syncTerminated(ctx context.Context) (step, error) {
 	if err := t.releaseImages(ctx); err != nil {
 		return step{}, err
 	}
+	if err := t.stopPause(ctx); err != nil {
+		return step{}, err
+	}
 	if st.CleanupAt == nil {
 		st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	}

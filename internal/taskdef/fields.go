@@ -37,17 +37,18 @@ type Field struct {
 // ECS's types (internal/controlplane); refusals that depend on this
 // instance, in the tasks reconciler's table; both paths end to end.
 const (
-	refusedWhenRead     = "TestRefusedFieldsAreNamedWithTheReason"
-	refusedByInstance   = "TestRefusedTasksStopWithReason"
-	refusedEndToEnd     = "TestRefusedTasksStopWithTheReason"
-	settingsTest        = "TestContainerDefinitionSettingsReachDocker"
-	linuxSettingsTest   = "TestLinuxAndNetworkSettingsReachDocker"
-	namespacesTest      = "TestHostAndIsolatedNamespaces"
-	dependsOnTest       = "TestDependsOnConditions"
-	restartPolicyTest   = "TestRestartPolicyRestartsTheContainerInPlace"
-	serviceConnectNote  = "used by Service Connect, which ECS configures on the service; it changes nothing in the container"
-	notOnThisAgentYet   = "this agent has no credentials or secrets source yet"
-	refusedDefinitionOf = "a definition that sets it is refused: "
+	refusedWhenRead      = "TestRefusedFieldsAreNamedWithTheReason"
+	refusedByInstance    = "TestRefusedTasksStopWithReason"
+	refusedEndToEnd      = "TestRefusedTasksStopWithTheReason"
+	settingsTest         = "TestContainerDefinitionSettingsReachDocker"
+	linuxSettingsTest    = "TestLinuxAndNetworkSettingsReachDocker"
+	namespacesTest       = "TestHostAndIsolatedNamespaces"
+	sharedNamespacesTest = "TestTaskNamespacesAreShared"
+	dependsOnTest        = "TestDependsOnConditions"
+	restartPolicyTest    = "TestRestartPolicyRestartsTheContainerInPlace"
+	serviceConnectNote   = "used by Service Connect, which ECS configures on the service; it changes nothing in the container"
+	notOnThisAgentYet    = "this agent has no credentials or secrets source yet"
+	refusedDefinitionOf  = "a definition that sets it is refused: "
 )
 
 // Fields lists every field register-task-definition takes (ecs.go), in its
@@ -126,8 +127,8 @@ var Fields = []Field{
 	{"cpu", Applied, "TestTaskCPUAndMemoryLimitTheTaskCgroup", "a CFS quota on the task's cgroup (ECS_ENABLE_TASK_CPU_MEM_LIMIT)"},
 	{"memory", Applied, "TestTaskCPUAndMemoryLimitTheTaskCgroup", "the memory limit of the task's cgroup (ECS_ENABLE_TASK_CPU_MEM_LIMIT)"},
 	{"tags", Placement, "", "kept by ECS"},
-	{"pidMode", Applied, namespacesTest, "host; task (one namespace for the task's containers) is refused: it needs a pause container, which this agent does not make yet"},
-	{"ipcMode", Applied, namespacesTest, "host, none; task is refused as for pidMode"},
+	{"pidMode", Applied, sharedNamespacesTest, "task: the containers join the PID namespace of a pause container the agent makes; host (" + namespacesTest + ")"},
+	{"ipcMode", Applied, sharedNamespacesTest, "task: as for pidMode; host and none (" + namespacesTest + ")"},
 	{"proxyConfiguration", Refused, refusedWhenRead, "App Mesh is not supported"},
 	{"inferenceAccelerators", Refused, refusedWhenRead, "Elastic Inference is not supported"},
 	{"ephemeralStorage", Refused, refusedWhenRead, "a Fargate setting"},

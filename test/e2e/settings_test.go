@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -383,4 +384,73 @@ func interfaces(dev string) []string {
 		}
 	}
 	return out
+}
+
+// TestTaskNamespacesAreShared: with pidMode and ipcMode "task" the task's
+// containers share one PID and one IPC namespace, held by the agent's pause
+// container (PID 1 in them); the pause container is not one of the task's
+// containers, and goes when the task stops and is cleaned up.
+func TestTaskNamespacesAreShared(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{CleanupWait: 2 * time.Second})
+	a.WriteTask("shared.json", fmt.Sprintf(`{
+  "family": "sharedns", "pidMode": "task", "ipcMode": "task",
+  "containerDefinitions": [
+    {"name": "one", "image": %[1]q, "command": ["sleep"], "memory": 32},
+    {"name": "two", "image": %[1]q, "command": ["sleep"], "memory": 32}
+  ]
+}`, h.TestImage))
+	task := a.WaitTask(t, "shared.json", startTimeout, h.IsRunning)
+	if len(task.Status.Containers) != 2 {
+		t.Errorf("task has %d containers in its status, want its 2 (the pause container is the agent's)", len(task.Status.Containers))
+	}
+	ids, err := h.ContainerIDs(h.LabelTaskARN+"="+task.Spec.Arn, h.LabelContainerName+"=~internal~ecs~pause")
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("pause containers %q (%v), want one", ids, err)
+	}
+	pauseID := ids[0]
+	pausePID := statePID(t, pauseID)
+	for _, name := range []string{"one", "two"} {
+		id := h.Container(t, task, name).DockerID
+		hc := inspectSettings(t, id).HostConfig
+		if want := "container:" + pauseID; hc.PidMode != want || hc.IpcMode != want {
+			t.Errorf("%s: pid mode %q, ipc mode %q; want both %s", name, hc.PidMode, hc.IpcMode, want)
+		}
+		if comm := strings.TrimSpace(inContainer(t, id, "/proc/1/comm")); comm != "pause" {
+			t.Errorf("%s: PID 1 is %q, want the pause program", name, comm)
+		}
+		for _, ns := range []string{"pid", "ipc"} {
+			if got, want := nsOf(t, statePID(t, id), ns), nsOf(t, pausePID, ns); got != want {
+				t.Errorf("%s: %s namespace %s, want the pause container's %s", name, ns, got, want)
+			}
+		}
+	}
+
+	a.RemoveTask("shared.json")
+	a.WaitFor(t, "the task's cleanup", startTimeout, func() (bool, string) {
+		left, err := h.ContainerIDs(h.LabelTaskARN + "=" + task.Spec.Arn)
+		return err == nil && len(left) == 0, fmt.Sprintf("containers %q (%v)", left, err)
+	})
+}
+
+func statePID(t *testing.T, id string) int {
+	t.Helper()
+	out, err := exec.Command("docker", "inspect", "--format", "{{.State.Pid}}", id).Output()
+	if err != nil {
+		t.Fatalf("docker inspect %s: %v", id, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || pid == 0 {
+		t.Fatalf("container %s has pid %q", id, out)
+	}
+	return pid
+}
+
+func nsOf(t *testing.T, pid int, ns string) string {
+	t.Helper()
+	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
 }
