@@ -46,15 +46,17 @@ type configInspect struct {
 // the first container.
 func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	t.Parallel()
+	// A shared volume outlives its task: its name is this run's own, and it
+	// is removed after the agent's cleanup has removed its containers
+	// (cleanups run last registered first).
+	shared := fmt.Sprintf("e2e-shared-%d", time.Now().UnixNano())
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", shared).Run() })
 	a := h.Start(t, h.Options{})
 	hostDir := t.TempDir()
 	msg := "hello from the host " + a.Cluster
 	if err := os.WriteFile(filepath.Join(hostDir, "msg"), []byte(msg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A shared volume outlives its task: its name is the test's own.
-	shared := a.Cluster + "-shared"
-	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", shared).Run() })
 	a.WriteTask("config.json", fmt.Sprintf(`{
   "family": "config",
   "volumes": [
