@@ -42,6 +42,7 @@ func (t *taskRun) containerConfig(c *apiv1.ContainerSpec, bindings []apiv1.PortB
 		VolumesFrom:    t.volumesFrom(c),
 		Resources:      resources(c),
 	}
+	t.applySettings(c, &cfg)
 	if c.StopTimeout != nil {
 		cfg.StopTimeout = ptr.To(seconds(*c.StopTimeout))
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"io"
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -40,6 +41,9 @@ type TaskDocker interface {
 
 	EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error
 	RemoveVolume(ctx context.Context, name string) error
+
+	// ImportImage makes the pause image from its root filesystem.
+	ImportImage(ctx context.Context, ref string, rootfs io.Reader, entrypoint []string) error
 }
 
 // ImageDocker is what the images reconciler needs of Docker: pull, and look

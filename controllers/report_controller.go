@@ -289,6 +289,7 @@ func containerReport(t *apiv1.Task, cs *apiv1.ContainerStatus, status apiv1.Task
 		TaskArn:       t.Spec.Arn,
 		ContainerName: cs.Name,
 		RuntimeID:     cs.DockerID,
+		ImageDigest:   cs.ImageDigest,
 		Status:        status,
 	}
 	if status == apiv1.StatusStopped {

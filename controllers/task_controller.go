@@ -15,11 +15,23 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/taskcgroup"
 )
 
 // PortAllocator gives a container its host ports; ports.Allocator is one.
 type PortAllocator interface {
 	Allocate(ctx context.Context, task *apiv1.Task, c *apiv1.ContainerSpec) ([]apiv1.PortBinding, error)
+}
+
+// TaskCgroups makes the cgroup a task's containers share, which enforces
+// the task-level cpu and memory (ECS_ENABLE_TASK_CPU_MEM_LIMIT);
+// *taskcgroup.Manager is one.
+type TaskCgroups interface {
+	// Ensure creates or updates the task's cgroup and returns the cgroup
+	// parent of its containers.
+	Ensure(ctx context.Context, task string, limits taskcgroup.Limits) (string, error)
+	// Remove removes the task's cgroup once its containers are gone.
+	Remove(task string) error
 }
 
 // TaskOptions are the agent settings the tasks reconciler applies.
@@ -33,6 +45,10 @@ type TaskOptions struct {
 	DisablePrivileged bool
 	// LoggingDrivers is ECS_AVAILABLE_LOGGING_DRIVERS.
 	LoggingDrivers []string
+	// SELinuxCapable and AppArmorCapable are ECS_SELINUX_CAPABLE and
+	// ECS_APPARMOR_CAPABLE: whether a container may ask for a label or a
+	// profile.
+	SELinuxCapable, AppArmorCapable bool
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior
@@ -45,9 +61,12 @@ type TaskReconciler struct {
 	Store  store.Store
 	Docker TaskDocker
 	Ports  PortAllocator
-	Events Recorder
-	Now    Clock
-	Opts   TaskOptions
+	// Cgroups is nil when task-level cpu and memory are not enforced
+	// (ECS_ENABLE_TASK_CPU_MEM_LIMIT=false).
+	Cgroups TaskCgroups
+	Events  Recorder
+	Now     Clock
+	Opts    TaskOptions
 
 	// signalled holds the containers this process sent a stop signal to
 	// (docker id → struct{}).
@@ -140,6 +159,10 @@ type taskRun struct {
 	task *apiv1.Task
 	now  time.Time
 	log  logr.Logger
+	// pauseID is the pause container whose namespaces the task's
+	// containers join (pidMode or ipcMode "task"), once syncRunning made
+	// sure it runs.
+	pauseID string
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

@@ -260,23 +260,42 @@ func TestRefusedTasksStopWithReason(t *testing.T) {
 		{"dependency cycle", func(s *apiv1.TaskSpec) {
 			s.Containers[0].DependsOn = []apiv1.ContainerDependency{{ContainerName: "main", Condition: "START"}}
 		}, "cycle"},
+		{"log driver not available", func(s *apiv1.TaskSpec) {
+			s.Containers[0].LogConfiguration = &apiv1.LogConfiguration{LogDriver: "syslog"}
+		}, `container main: log driver "syslog" is not in ECS_AVAILABLE_LOGGING_DRIVERS [json-file]`},
+		{"task role", func(s *apiv1.TaskSpec) { s.TaskRoleArn = "arn:aws:iam::1:role/app" },
+			"taskRoleArn arn:aws:iam::1:role/app: task role credentials are not served by this agent yet"},
+		{"secrets", func(s *apiv1.TaskSpec) {
+			s.Containers[0].Secrets = []apiv1.Secret{{Name: "DB", ValueFrom: "arn:aws:ssm:us-east-1:1:parameter/db"}}
+		}, "container main: secrets (DB from arn:aws:ssm:us-east-1:1:parameter/db): this agent does not fetch secrets"},
+		{"SELinux label", func(s *apiv1.TaskSpec) { s.Containers[0].DockerSecurityOptions = []string{"label:type:spc_t"} },
+			`dockerSecurityOptions "label:type:spc_t" needs SELinux, and this instance does not have it (ECS_SELINUX_CAPABLE=false)`},
+		{"AppArmor profile", func(s *apiv1.TaskSpec) { s.Containers[0].DockerSecurityOptions = []string{"apparmor:docker-default"} },
+			`dockerSecurityOptions "apparmor:docker-default" needs AppArmor, and this instance does not have it (ECS_APPARMOR_CAPABLE=false)`},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.r.Opts.DisablePrivileged = true
-			f.addTask("t1", ctr("main"))
-			if _, err := store.Mutate(f.ctx, f.store, "t1", func(t *apiv1.Task) error { tc.mutate(&t.Spec); return nil }); err != nil {
-				t.Fatal(err)
-			}
-			task := f.settle("t1")
-			if task.Status.KnownStatus != apiv1.StatusStopped || !strings.Contains(task.Status.StoppedReason, tc.want) {
-				t.Fatalf("task %s reason %q, want STOPPED mentioning %q", task.Status.KnownStatus, task.Status.StoppedReason, tc.want)
-			}
-			if n := f.docker.Calls(dockerfake.CreateContainer); n != 0 {
-				t.Fatalf("created %d containers for a refused task", n)
-			}
-		})
+		for _, source := range []apiv1.TaskSource{apiv1.SourceStatic, apiv1.SourceECS} {
+			t.Run(tc.name+"/"+string(source), func(t *testing.T) {
+				f := newFixture(t)
+				f.r.Opts.DisablePrivileged = true
+				f.r.Opts.LoggingDrivers = []string{"json-file"}
+				f.addTask("t1", ctr("main"))
+				if _, err := store.Mutate(f.ctx, f.store, "t1", func(t *apiv1.Task) error {
+					t.Spec.Source = source
+					tc.mutate(&t.Spec)
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				task := f.settle("t1")
+				if task.Status.KnownStatus != apiv1.StatusStopped || !strings.Contains(task.Status.StoppedReason, tc.want) {
+					t.Fatalf("task %s reason %q, want STOPPED mentioning %q", task.Status.KnownStatus, task.Status.StoppedReason, tc.want)
+				}
+				if n := f.docker.Calls(dockerfake.CreateContainer); n != 0 {
+					t.Fatalf("created %d containers for a refused task", n)
+				}
+			})
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/taskdef"
@@ -26,7 +27,8 @@ func startOrder(spec *apiv1.TaskSpec) ([]int, error) {
 	return taskdef.StartOrder(names, func(i int) []string { return prerequisites(&spec.Containers[i]) })
 }
 
-// prerequisites are the containers that must exist before c is created.
+// prerequisites are the containers that must exist before c is created:
+// Docker resolves volumesFrom and links when it creates the container.
 func prerequisites(c *apiv1.ContainerSpec) []string {
 	var names []string
 	for _, d := range c.DependsOn {
@@ -34,6 +36,9 @@ func prerequisites(c *apiv1.ContainerSpec) []string {
 	}
 	for _, v := range c.VolumesFrom {
 		names = append(names, v.SourceContainer)
+	}
+	for _, l := range c.Links {
+		names = append(names, taskdef.LinkTarget(l))
 	}
 	return names
 }
@@ -54,7 +59,7 @@ func (t *taskRun) dependenciesCreated(c *apiv1.ContainerSpec) bool {
 // dependencies says whether c's dependsOn conditions hold, can still come to
 // hold, or never will; the string names what is awaited or what failed.
 func (t *taskRun) dependencies(c *apiv1.ContainerSpec) (depState, string) {
-	for _, d := range c.DependsOn {
+	for _, d := range startDependencies(c) {
 		ds := t.task.Status.ContainerStatusFor(d.ContainerName)
 		state, why := condition(d, ds)
 		if state != depMet {
@@ -62,6 +67,20 @@ func (t *taskRun) dependencies(c *apiv1.ContainerSpec) (depState, string) {
 		}
 	}
 	return depMet, ""
+}
+
+// startDependencies are c's dependsOn entries, and a START condition on each
+// container it links to: Docker starts a container only when the containers
+// it links to are running, as the ECS agent's links imply.
+func startDependencies(c *apiv1.ContainerSpec) []apiv1.ContainerDependency {
+	if len(c.Links) == 0 {
+		return c.DependsOn
+	}
+	deps := slices.Clone(c.DependsOn)
+	for _, l := range c.Links {
+		deps = append(deps, apiv1.ContainerDependency{ContainerName: taskdef.LinkTarget(l), Condition: apiv1.ConditionStart})
+	}
+	return deps
 }
 
 // condition evaluates one dependsOn entry against the dependency's status,

@@ -106,6 +106,12 @@ func (t *taskRun) applyDocker(cs *apiv1.ContainerStatus, dc *dockerstate.Contain
 			cs.Ports = append(cs.Ports, apiv1.PortBinding{ContainerPort: p.ContainerPort, HostPort: p.HostPort, Protocol: p.Protocol, BindIP: p.HostIP})
 		}
 	}
+	if len(dc.Volumes) > 0 {
+		cs.Volumes = cs.Volumes[:0]
+		for _, v := range dc.Volumes {
+			cs.Volumes = append(cs.Volumes, apiv1.VolumeMount{DockerName: v.Name, Source: v.Source, Destination: v.Destination})
+		}
+	}
 	if dc.Health != "" {
 		t.applyHealth(cs, dc)
 	}

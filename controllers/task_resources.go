@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -35,7 +36,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		return false, "", t.recordRequest(ctx, c.Image, &img, true, mine)
 	}
 	if apiv1.CachedWillDo(t.r.Opts.PullBehavior, tracked && img.Status.PulledAt != nil) {
-		present, err := t.imagePresent(ctx, c.Image)
+		local, present, err := t.imagePresent(ctx, c.Image)
 		if err != nil {
 			return false, "", err
 		}
@@ -49,7 +50,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 			if err := t.recordRequest(ctx, c.Image, &img, tracked, use); err != nil {
 				return false, "", err
 			}
-			t.markPulled(cs)
+			t.markPulled(c, cs, &local)
 			return true, "", nil
 		}
 	}
@@ -63,7 +64,7 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		return false, t.failContainerSaying(c, cs, apiv1.CannotPullContainerErrorName+": "+answer.Error,
 			fmt.Sprintf("%s: image %s could not be pulled (see PullFailed)", apiv1.CannotPullContainerErrorName, c.Image)), nil
 	}
-	present, err := t.imagePresent(ctx, c.Image)
+	local, present, err := t.imagePresent(ctx, c.Image)
 	if err != nil {
 		return false, "", err
 	}
@@ -72,16 +73,16 @@ func (t *taskRun) ensureImage(ctx context.Context, c *apiv1.ContainerSpec, cs *a
 		mine.At = microTime(t.now)
 		return false, "", t.requestPull(ctx, c, &img, tracked, mine)
 	}
-	t.markPulled(cs)
+	t.markPulled(c, cs, &local)
 	return true, "", nil
 }
 
-func (t *taskRun) imagePresent(ctx context.Context, ref string) (bool, error) {
-	_, present, err := t.r.Docker.ImagePresent(ctx, ref)
+func (t *taskRun) imagePresent(ctx context.Context, ref string) (dockerstate.Image, bool, error) {
+	img, present, err := t.r.Docker.ImagePresent(ctx, ref)
 	if err != nil {
-		return false, fmt.Errorf("look up image %s for task %s: %w", ref, t.task.Name, err)
+		return img, false, fmt.Errorf("look up image %s for task %s: %w", ref, t.task.Name, err)
 	}
-	return present, nil
+	return img, present, nil
 }
 
 // pullRequest is this task's request for c's image: at the task's
@@ -168,11 +169,13 @@ func (t *taskRun) releaseImages(ctx context.Context) error {
 	return nil
 }
 
-// markPulled moves a container past PULLED once its image is on the host.
-func (t *taskRun) markPulled(cs *apiv1.ContainerStatus) {
+// markPulled moves a container past PULLED once its image is on the host,
+// and resolves the image's digest for it.
+func (t *taskRun) markPulled(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus, img *dockerstate.Image) {
 	if cs.KnownStatus == apiv1.StatusNone {
 		cs.KnownStatus = apiv1.StatusPulled
 	}
+	t.resolveDigest(c, cs, img)
 	if t.task.Status.PullStartedAt != nil && t.task.Status.PullStoppedAt == nil && t.allImagesPulled() {
 		t.task.Status.PullStoppedAt = microTime(t.now)
 	}

@@ -10,6 +10,8 @@ import (
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
+	"github.com/ecs-agent/ecs-agent/internal/taskcgroup"
+	"github.com/ecs-agent/ecs-agent/internal/taskdef"
 )
 
 // syncRunning moves a task that should run one step further: it handles
@@ -32,6 +34,13 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if err := t.ensureVolumes(ctx); err != nil {
 		return step{}, err
 	}
+	if sharesNamespaces(&t.task.Spec) && t.anyToCreate() {
+		id, reason, err := t.ensurePause(ctx)
+		if err != nil || reason != "" {
+			return step{stopReason: reason}, err
+		}
+		t.pauseID = id
+	}
 	for _, i := range order {
 		c := &t.task.Spec.Containers[i]
 		if reason, err := t.advance(ctx, c, &after); err != nil || reason != "" {
@@ -39,6 +48,17 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 		}
 	}
 	return step{requeueAfter: after.d}, nil
+}
+
+// anyToCreate reports whether a container of the task is still to be
+// created, which is when the pause container must be there.
+func (t *taskRun) anyToCreate() bool {
+	for _, cs := range t.task.Status.Containers {
+		if cs.KnownStatus == apiv1.StatusNone || cs.KnownStatus == apiv1.StatusPulled {
+			return true
+		}
+	}
+	return false
 }
 
 // step is what one step of a task pass found: when the task must be looked
@@ -60,26 +80,6 @@ func (w *wakeup) at(d time.Duration) {
 	if w.d == 0 || d < w.d {
 		w.d = d
 	}
-}
-
-// refusal is why this agent will not run the task at all, or "".
-func (t *taskRun) refusal() string {
-	if t.task.Spec.DefinitionError != "" {
-		return t.task.Spec.DefinitionError
-	}
-	for _, c := range t.task.Spec.Containers {
-		if c.Privileged && t.r.Opts.DisablePrivileged {
-			return fmt.Sprintf("CannotCreateContainerError: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", c.Name)
-		}
-		if lc := c.LogConfiguration; lc != nil && len(t.r.Opts.LoggingDrivers) > 0 && !slices.Contains(t.r.Opts.LoggingDrivers, lc.LogDriver) {
-			return fmt.Sprintf("CannotCreateContainerError: container %s uses log driver %q, which is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", c.Name, lc.LogDriver, t.r.Opts.LoggingDrivers)
-		}
-	}
-	switch t.task.Spec.NetworkMode {
-	case "", apiv1.NetworkModeBridge, apiv1.NetworkModeHost, apiv1.NetworkModeNone:
-		return ""
-	}
-	return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", t.task.Spec.NetworkMode)
 }
 
 // handleExits restarts exited containers whose restart policy allows it,
@@ -211,6 +211,10 @@ func (t *taskRun) failContainerSaying(c *apiv1.ContainerSpec, cs *apiv1.Containe
 }
 
 func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
+	parent, err := t.taskCgroup(ctx)
+	if err != nil {
+		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
+	}
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
 		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
@@ -229,6 +233,8 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	}
 	cfg := t.containerConfig(c, bindings)
 	cfg.Name = cs.DockerName
+	cfg.CgroupParent = parent
+	cfg.Image = imageToCreate(c, cs)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if errors.Is(err, dockerstate.ErrNameInUse) {
 		dc, err = t.adoptByName(ctx, cs.DockerName)
@@ -257,6 +263,35 @@ func (t *taskRun) adoptByName(ctx context.Context, name string) (dockerstate.Con
 	}
 	t.log.Info("adopted a container an earlier create made", "container", name, "dockerId", short(dc.ID))
 	return dc, nil
+}
+
+// taskCgroup makes the cgroup that enforces the task's cpu and memory, and
+// returns the cgroup parent of its containers: "" when the task sets
+// neither, or the instance does not enforce them. The cgroup is made before
+// each create (it is cheap and idempotent), so that one removed behind the
+// agent's back, or lost with a reboot, is there again.
+func (t *taskRun) taskCgroup(ctx context.Context) (string, error) {
+	spec := &t.task.Spec
+	if t.r.Cgroups == nil || (spec.CPU == "" && spec.Memory == "") {
+		return "", nil
+	}
+	var l taskcgroup.Limits
+	var err error
+	if spec.CPU != "" {
+		if l.CPUUnits, err = taskdef.TaskCPU(spec.CPU); err != nil {
+			return "", fmt.Errorf("task cpu %q: %w", spec.CPU, err)
+		}
+	}
+	if spec.Memory != "" {
+		if l.MemoryMiB, err = taskdef.TaskMemory(spec.Memory); err != nil {
+			return "", fmt.Errorf("task memory %q: %w", spec.Memory, err)
+		}
+	}
+	parent, err := t.r.Cgroups.Ensure(ctx, t.task.Name, l)
+	if err != nil {
+		return "", fmt.Errorf("task cpu and memory cannot be enforced: %w", err)
+	}
+	return parent, nil
 }
 
 func (t *taskRun) start(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {

@@ -161,6 +161,9 @@ func (t *taskRun) syncTerminated(ctx context.Context) (step, error) {
 	if err := t.releaseImages(ctx); err != nil {
 		return step{}, err
 	}
+	if err := t.stopPause(ctx); err != nil {
+		return step{}, err
+	}
 	if st.CleanupAt == nil {
 		st.CleanupAt = microTime(t.now.Add(t.r.Opts.CleanupWait))
 	}
@@ -187,6 +190,11 @@ func (t *taskRun) syncTerminated(ctx context.Context) (step, error) {
 	for id := range ids {
 		if err := t.r.Docker.RemoveContainer(ctx, id, true); err != nil && !errors.Is(err, dockerstate.ErrNotFound) {
 			return step{}, fmt.Errorf("remove container %s of task %s: %w", short(id), t.task.Name, err)
+		}
+	}
+	if t.r.Cgroups != nil {
+		if err := t.r.Cgroups.Remove(t.task.Name); err != nil {
+			return step{}, fmt.Errorf("clean up task %s: %w", t.task.Name, err)
 		}
 	}
 	for i := range t.task.Spec.Volumes {

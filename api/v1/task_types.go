@@ -84,7 +84,11 @@ type TaskSpec struct {
 	// DesiredStatus is RUNNING or STOPPED.
 	DesiredStatus TaskStatusName `json:"desiredStatus"`
 	// NetworkMode is bridge (the default), host or none.
-	NetworkMode      string          `json:"networkMode,omitempty"`
+	NetworkMode string `json:"networkMode,omitempty"`
+	// PidMode and IpcMode are host, task (the task's containers share one
+	// namespace) or "" (each container its own); IpcMode may also be none.
+	PidMode          string          `json:"pidMode,omitempty"`
+	IpcMode          string          `json:"ipcMode,omitempty"`
 	Containers       []ContainerSpec `json:"containers"`
 	Volumes          []Volume        `json:"volumes,omitempty"`
 	TaskRoleArn      string          `json:"taskRoleArn,omitempty"`
@@ -145,6 +149,79 @@ type ContainerSpec struct {
 	ReadonlyRootFilesystem bool              `json:"readonlyRootFilesystem,omitempty"`
 	Ulimits                []Ulimit          `json:"ulimits,omitempty"`
 	RestartPolicy          *RestartPolicy    `json:"restartPolicy,omitempty"`
+
+	// Links are "name" or "name:alias" of other containers of the task
+	// (bridge network mode only).
+	Links                 []string        `json:"links,omitempty"`
+	DNSServers            []string        `json:"dnsServers,omitempty"`
+	DNSSearchDomains      []string        `json:"dnsSearchDomains,omitempty"`
+	ExtraHosts            []HostEntry     `json:"extraHosts,omitempty"`
+	DockerSecurityOptions []string        `json:"dockerSecurityOptions,omitempty"`
+	SystemControls        []SystemControl `json:"systemControls,omitempty"`
+	DisableNetworking     bool            `json:"disableNetworking,omitempty"`
+	// Interactive keeps stdin open; PseudoTerminal allocates a TTY.
+	Interactive     bool             `json:"interactive,omitempty"`
+	PseudoTerminal  bool             `json:"pseudoTerminal,omitempty"`
+	LinuxParameters *LinuxParameters `json:"linuxParameters,omitempty"`
+	// VersionConsistencyDisabled is versionConsistency "disabled": the
+	// container runs whatever its tag names when it is created, instead of
+	// the digest the task resolved at its first pull.
+	VersionConsistencyDisabled bool `json:"versionConsistencyDisabled,omitempty"`
+}
+
+// HostEntry is one line added to the container's /etc/hosts.
+type HostEntry struct {
+	Hostname  string `json:"hostname"`
+	IPAddress string `json:"ipAddress"`
+}
+
+// SystemControl is one namespaced kernel parameter (sysctl) of the
+// container.
+type SystemControl struct {
+	Namespace string `json:"namespace"`
+	Value     string `json:"value"`
+}
+
+// LinuxParameters are the Linux-specific settings of a container.
+type LinuxParameters struct {
+	Capabilities *KernelCapabilities `json:"capabilities,omitempty"`
+	Devices      []Device            `json:"devices,omitempty"`
+	// InitProcessEnabled runs an init process as PID 1 that forwards
+	// signals and reaps zombies (docker run --init).
+	InitProcessEnabled bool `json:"initProcessEnabled,omitempty"`
+	// SharedMemorySize is the size of /dev/shm in MiB.
+	SharedMemorySize *int64  `json:"sharedMemorySize,omitempty"`
+	Tmpfs            []Tmpfs `json:"tmpfs,omitempty"`
+	// MaxSwap is the swap the container may use in MiB, on top of its
+	// memory; 0 means none.
+	MaxSwap *int64 `json:"maxSwap,omitempty"`
+	// Swappiness is 0 to 100; the agent fills in ECS's 60 when MaxSwap is
+	// set without it.
+	Swappiness *int64 `json:"swappiness,omitempty"`
+}
+
+// KernelCapabilities are Linux capabilities added to or dropped from
+// Docker's default set, named without the CAP_ prefix.
+type KernelCapabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// Device is a host device exposed in the container.
+type Device struct {
+	HostPath string `json:"hostPath"`
+	// ContainerPath defaults to HostPath.
+	ContainerPath string `json:"containerPath,omitempty"`
+	// Permissions are read, write and mknod; none means all three.
+	Permissions []string `json:"permissions,omitempty"`
+}
+
+// Tmpfs is a tmpfs mount of the container.
+type Tmpfs struct {
+	ContainerPath string `json:"containerPath"`
+	// Size is in MiB.
+	Size         int64    `json:"size"`
+	MountOptions []string `json:"mountOptions,omitempty"`
 }
 
 // RepositoryCredentials is a container definition's repositoryCredentials:
@@ -276,16 +353,25 @@ type TaskStatus struct {
 
 // ContainerStatus is what the agent knows of one container of the task.
 type ContainerStatus struct {
-	Name        string         `json:"name"`
-	DockerID    string         `json:"dockerId,omitempty"`
-	DockerName  string         `json:"dockerName,omitempty"`
-	ImageID     string         `json:"imageId,omitempty"`
+	Name       string `json:"name"`
+	DockerID   string `json:"dockerId,omitempty"`
+	DockerName string `json:"dockerName,omitempty"`
+	ImageID    string `json:"imageId,omitempty"`
+	// ImageDigest is the registry digest ("sha256:…") of the container's
+	// image, resolved when the task first found the image on the host and
+	// shared by the task's containers of that image. With
+	// versionConsistency enabled (ECS's default) the container is created
+	// from it, so a tag that moved meanwhile does not change what runs. It
+	// is reported to ECS; empty for an image no registry served.
+	ImageDigest string         `json:"imageDigest,omitempty"`
 	KnownStatus TaskStatusName `json:"knownStatus,omitempty"`
 	ExitCode    *int32         `json:"exitCode,omitempty"`
 	// Reason says why the container stopped or could not start.
 	Reason string        `json:"reason,omitempty"`
 	Ports  []PortBinding `json:"ports,omitempty"`
-	Health *HealthStatus `json:"health,omitempty"`
+	// Volumes are the container's mounts as Docker reports them.
+	Volumes []VolumeMount `json:"volumes,omitempty"`
+	Health  *HealthStatus `json:"health,omitempty"`
 
 	CreatedAt  *metav1.MicroTime `json:"createdAt,omitempty"`
 	StartedAt  *metav1.MicroTime `json:"startedAt,omitempty"`
@@ -306,6 +392,15 @@ type PortBinding struct {
 	HostPort      int32  `json:"hostPort"`
 	Protocol      string `json:"protocol"`
 	BindIP        string `json:"bindIP,omitempty"`
+}
+
+// VolumeMount is one mount of a container: DockerName is the Docker
+// volume's name (empty for a host path), Source where the data is on the
+// host, Destination the path in the container.
+type VolumeMount struct {
+	DockerName  string `json:"dockerName,omitempty"`
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
 }
 
 // HealthStatus is a container's last health check result.

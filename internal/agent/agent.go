@@ -108,12 +108,15 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		Log:    log.WithName("controllers"),
 		Tasks: &controllers.TaskReconciler{
 			Store: st, Docker: docker, Ports: alloc, Events: recorder, Now: time.Now,
+			Cgroups: taskCgroups(cfg, docker),
 			Opts: controllers.TaskOptions{
 				Cluster:           cfg.Cluster,
 				StopTimeout:       cfg.ContainerStopTimeout,
 				CleanupWait:       cfg.TaskCleanupWaitDuration,
 				DisablePrivileged: cfg.DisablePrivileged,
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
+				SELinuxCapable:    cfg.SELinuxCapable,
+				AppArmorCapable:   cfg.AppArmorCapable,
 				PullBehavior:      cfg.ImagePullBehavior,
 			},
 		},

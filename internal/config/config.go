@@ -163,6 +163,11 @@ type Config struct {
 	// ImagePullInactivityTimeout is ECS_IMAGE_PULL_INACTIVITY_TIMEOUT: how
 	// long a pull may go without progress.
 	ImagePullInactivityTimeout time.Duration
+	// TaskCPUMemLimit is ECS_ENABLE_TASK_CPU_MEM_LIMIT: whether task-level
+	// cpu and memory are enforced by a cgroup the task's containers share.
+	TaskCPUMemLimit bool
+	// CgroupPath is ECS_CGROUP_PATH, where the cgroup filesystem is mounted.
+	CgroupPath string
 	// ExcludeUntrackedImages is ECS_EXCLUDE_UNTRACKED_IMAGE: image
 	// references (name:tag) never removed by image cleanup.
 	ExcludeUntrackedImages []string

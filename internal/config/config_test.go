@@ -85,6 +85,8 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_IMAGE_PULL_BEHAVIOR":                  "default",
 		"ECS_IMAGE_PULL_TIMEOUT":                   "2h",
 		"ECS_IMAGE_PULL_INACTIVITY_TIMEOUT":        "1m",
+		"ECS_ENABLE_TASK_CPU_MEM_LIMIT":            "true",
+		"ECS_CGROUP_PATH":                          "/sys/fs/cgroup",
 		"ECS_EXCLUDE_UNTRACKED_IMAGE":              "",
 		"ECS_CONTAINER_INSTANCE_TAGS":              "{}",
 		"ECS_DYNAMIC_HOST_PORT_RANGE":              "32768-60999",
@@ -166,6 +168,8 @@ func TestEveryVariableKindIsParsed(t *testing.T) {
 		{"ECS_IMAGE_PULL_BEHAVIOR", "prefer-cached", "", func(c *Config) bool { return c.ImagePullBehavior == apiv1.PullPreferCached }},
 		{"ECS_IMAGE_PULL_TIMEOUT", "45m", "", func(c *Config) bool { return c.ImagePullTimeout == 45*time.Minute }},
 		{"ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "3m", "", func(c *Config) bool { return c.ImagePullInactivityTimeout == 3*time.Minute }},
+		{"ECS_ENABLE_TASK_CPU_MEM_LIMIT", "false", "", func(c *Config) bool { return !c.TaskCPUMemLimit }},
+		{"ECS_CGROUP_PATH", "/host/cgroup", "", func(c *Config) bool { return c.CgroupPath == "/host/cgroup" }},
 		{"ECS_EXCLUDE_UNTRACKED_IMAGE", "alpine:latest, busybox:1 ,", "alpine:latest,busybox:1", func(c *Config) bool {
 			return reflect.DeepEqual(c.ExcludeUntrackedImages, []string{"alpine:latest", "busybox:1"})
 		}},

@@ -98,6 +98,8 @@ var variables = []variable{
 	field("ECS_IMAGE_PULL_BEHAVIOR", string(apiv1.PullDefault), func(c *Config) *apiv1.PullBehavior { return &c.ImagePullBehavior }, parsePullBehavior, str[apiv1.PullBehavior]),
 	field("ECS_IMAGE_PULL_TIMEOUT", "2h", func(c *Config) *time.Duration { return &c.ImagePullTimeout }, parsePositiveDuration, fmtDuration),
 	field("ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "1m", func(c *Config) *time.Duration { return &c.ImagePullInactivityTimeout }, parsePositiveDuration, fmtDuration),
+	field("ECS_ENABLE_TASK_CPU_MEM_LIMIT", "true", func(c *Config) *bool { return &c.TaskCPUMemLimit }, parseBool, fmtBool),
+	field("ECS_CGROUP_PATH", "/sys/fs/cgroup", func(c *Config) *string { return &c.CgroupPath }, parsePath, str),
 	field("ECS_EXCLUDE_UNTRACKED_IMAGE", "", func(c *Config) *[]string { return &c.ExcludeUntrackedImages }, parseCommaList, fmtCommaList),
 	field("ECS_CONTAINER_INSTANCE_TAGS", "{}", func(c *Config) *map[string]string { return &c.ContainerInstanceTags }, parseStringMap(128, 256), formatJSON),
 	// The default (the kernel's ephemeral range) is filled in by finish.

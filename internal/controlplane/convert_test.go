@@ -1,7 +1,11 @@
 package controlplane
 
 import (
+	"encoding/json"
+	"os"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +43,45 @@ func TestTaskSpecKeepsEmptyValuesInsideListsAndMaps(t *testing.T) {
 	}
 	if c.PortMappings != nil {
 		t.Errorf("portMappings = %v, want none", c.PortMappings)
+	}
+}
+
+// TestRefusedFieldsStopTheECSTaskWithTheReason runs the definitions of
+// internal/taskdef/testdata/refused.json, which the static source's tests
+// run too, through ECS's own types: an ECS task that sets a field this agent
+// refuses gets the same error as a static file, as its DefinitionError (the
+// task is then reported STOPPED with it).
+func TestRefusedFieldsStopTheECSTaskWithTheReason(t *testing.T) {
+	data, err := os.ReadFile("../taskdef/testdata/refused.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Field      string          `json:"field"`
+		Definition json.RawMessage `json:"definition"`
+		Error      string          `json:"error"`
+	}
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		if tc.Field == "runtimePlatform.cpuArchitecture" && runtime.GOARCH == "arm64" {
+			continue // the case asks for ARM64, which this host is
+		}
+		t.Run(tc.Field, func(t *testing.T) {
+			// The SDK's member names are the JSON's, case aside.
+			var def types.TaskDefinition
+			if err := json.Unmarshal(tc.Definition, &def); err != nil {
+				t.Fatalf("definition as types.TaskDefinition: %v", err)
+			}
+			def.TaskDefinitionArn = aws.String("arn:aws:ecs:us-west-2:1:task-definition/refused:1")
+			def.Revision = 1
+			task := types.Task{TaskArn: aws.String("arn:aws:ecs:us-west-2:1:task/default/abc"),
+				TaskDefinitionArn: def.TaskDefinitionArn, DesiredStatus: aws.String("RUNNING")}
+			spec := taskSpec(task, &def, "default")
+			if !strings.Contains(spec.DefinitionError, tc.Error) {
+				t.Errorf("DefinitionError %q\n  does not contain %q", spec.DefinitionError, tc.Error)
+			}
+		})
 	}
 }

@@ -38,6 +38,7 @@ func (s *Submitter) SubmitTaskState(ctx context.Context, r statechange.Task) err
 		in.Containers = append(in.Containers, types.ContainerStateChange{
 			ContainerName:   aws.String(c.ContainerName),
 			RuntimeId:       optional(c.RuntimeID),
+			ImageDigest:     optional(c.ImageDigest),
 			Status:          aws.String(string(c.Status)),
 			ExitCode:        c.ExitCode,
 			Reason:          optional(c.Reason),

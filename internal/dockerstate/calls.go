@@ -2,8 +2,10 @@ package dockerstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -14,6 +16,11 @@ import (
 // built from cfg stands in until the create event or the next relist brings
 // the real state. Either way the caller gets the id, because a caller that
 // saw an error here would create the container a second time.
+//
+// When the daemon creates the container but warns that it will not apply
+// part of cfg (no swap limit support, ports discarded in host mode, …), the
+// container would run differently from what was asked: it is removed again
+// and the error is a *NotAppliedError naming the warnings.
 func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Container, error) {
 	opts, err := cfg.createOptions()
 	if err != nil {
@@ -28,8 +35,8 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 	if err != nil {
 		return Container{}, notFound(err, "create container "+cfg.Name)
 	}
-	for _, w := range res.Warnings {
-		d.log.Info("docker warning on create", "container", cfg.Name, "warning", w)
+	if len(res.Warnings) > 0 {
+		return Container{}, d.refuseWarned(ctx, cfg.Name, res.ID, res.Warnings)
 	}
 	c, err := d.refresh(ctx, res.ID)
 	if err == nil {
@@ -39,6 +46,26 @@ func (d *Docker) CreateContainer(ctx context.Context, cfg CreateConfig) (Contain
 	c = Container{ID: res.ID, Name: cfg.Name, State: StateCreated, Image: cfg.Image, Labels: maps.Clone(cfg.Labels), StopSignal: cfg.StopSignal}
 	d.notify(d.put(c))
 	return c.clone(), nil
+}
+
+// NotAppliedError says the daemon created a container but would not apply
+// part of its configuration, in the daemon's words.
+type NotAppliedError struct {
+	Container string
+	Warnings  []string
+}
+
+// Error names the container and quotes the daemon.
+func (e *NotAppliedError) Error() string {
+	return fmt.Sprintf("create container %s: Docker would not apply the configuration as asked: %s", e.Container, strings.Join(e.Warnings, "; "))
+}
+
+func (d *Docker) refuseWarned(ctx context.Context, name, id string, warnings []string) error {
+	nae := &NotAppliedError{Container: name, Warnings: warnings}
+	if err := d.RemoveContainer(ctx, id, true); err != nil {
+		return errors.Join(nae, fmt.Errorf("remove the container Docker warned about: %w", err))
+	}
+	return nae
 }
 
 // StartContainer starts a created container. The cache learns of the start from the

@@ -40,6 +40,10 @@ func fromInspect(r *container.InspectResponse) Container {
 	if r.NetworkSettings != nil {
 		c.Ports = portBindings(r)
 	}
+	for _, m := range r.Mounts {
+		c.Volumes = append(c.Volumes, VolumeMount{Name: m.Name, Source: m.Source, Destination: m.Destination})
+	}
+	slices.SortFunc(c.Volumes, func(a, b VolumeMount) int { return cmp.Compare(a.Destination, b.Destination) })
 	return c
 }
 

@@ -52,6 +52,43 @@ type CreateConfig struct {
 	// 0 lets the daemon pick one, an empty HostIP binds every address. A
 	// binding without a protocol is not published.
 	Ports []PortBinding
+
+	// NetworkDisabled gives the container no network interface but lo.
+	NetworkDisabled bool
+	// Links are legacy links, "container:alias" (bridge network only).
+	Links []string
+	// ExtraHosts are /etc/hosts lines, "hostname:address".
+	ExtraHosts []string
+	DNS        []string
+	DNSSearch  []string
+	// PidMode and IpcMode are "" (the container's own namespace), "host",
+	// "container:<id>", and for IpcMode "none" or "shareable".
+	PidMode string
+	IpcMode string
+	// SecurityOpt are Docker's --security-opt values ("no-new-privileges",
+	// "label=…", "apparmor=…").
+	SecurityOpt []string
+	// Sysctls are namespaced kernel parameters.
+	Sysctls map[string]string
+	// CapAdd and CapDrop are capability names ("NET_ADMIN", "ALL").
+	CapAdd, CapDrop []string
+	Devices         []Device
+	// Init runs Docker's init process as PID 1.
+	Init bool
+	// ShmSize is the size of /dev/shm in bytes.
+	ShmSize int64
+	// Tmpfs maps a container path to its tmpfs mount options.
+	Tmpfs map[string]string
+	// OpenStdin keeps stdin open; Tty allocates a terminal.
+	OpenStdin, Tty bool
+	// CgroupParent is the cgroup the container's cgroup is created under.
+	CgroupParent string
+}
+
+// Device is a host device exposed in the container; Permissions are
+// cgroup device permissions ("rwm").
+type Device struct {
+	HostPath, ContainerPath, Permissions string
 }
 
 // HealthCheck is the container's health check, as Docker runs it.
@@ -84,6 +121,10 @@ type Resources struct {
 	CPUShares int64
 	// Memory and MemoryReservation are bytes.
 	Memory, MemoryReservation int64
+	// MemorySwap is memory plus swap in bytes; 0 is the daemon's default.
+	MemorySwap int64
+	// MemorySwappiness nil is the daemon's default.
+	MemorySwappiness *int64
 }
 
 // Ulimit is one resource limit (RLIMIT_<Name>) of the container's
@@ -111,6 +152,10 @@ func (cfg *CreateConfig) createOptions() (client.ContainerCreateOptions, error) 
 		WorkingDir: cfg.WorkingDir,
 		Hostname:   cfg.Hostname,
 		StopSignal: cfg.StopSignal,
+
+		NetworkDisabled: cfg.NetworkDisabled,
+		OpenStdin:       cfg.OpenStdin,
+		Tty:             cfg.Tty,
 	}
 	if cfg.StopTimeout != nil {
 		s := int(cfg.StopTimeout.Seconds())
@@ -132,9 +177,9 @@ func (cfg *CreateConfig) createOptions() (client.ContainerCreateOptions, error) 
 		Binds:          binds(cfg.Mounts),
 		VolumesFrom:    volumesFrom(cfg.VolumesFrom),
 	}
-	h.CPUShares = cfg.Resources.CPUShares
-	h.Memory = cfg.Resources.Memory
-	h.MemoryReservation = cfg.Resources.MemoryReservation
+	if err := cfg.hostSettings(h); err != nil {
+		return client.ContainerCreateOptions{}, err
+	}
 	for _, u := range cfg.Ulimits {
 		h.Ulimits = append(h.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
@@ -147,6 +192,44 @@ func (cfg *CreateConfig) createOptions() (client.ContainerCreateOptions, error) 
 		return client.ContainerCreateOptions{}, err
 	}
 	return client.ContainerCreateOptions{Name: cfg.Name, Config: c, HostConfig: h}, nil
+}
+
+// hostSettings sets the host config's resources and the container's view of
+// the host: namespaces, names, kernel settings and privileges.
+func (cfg *CreateConfig) hostSettings(h *container.HostConfig) error {
+	r := cfg.Resources
+	h.CPUShares = r.CPUShares
+	h.Memory = r.Memory
+	h.MemoryReservation = r.MemoryReservation
+	h.MemorySwap = r.MemorySwap
+	h.MemorySwappiness = r.MemorySwappiness
+	h.CgroupParent = cfg.CgroupParent
+	h.Links = cfg.Links
+	h.ExtraHosts = cfg.ExtraHosts
+	h.DNSSearch = cfg.DNSSearch
+	for _, s := range cfg.DNS {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return fmt.Errorf("DNS server %q: %w", s, err)
+		}
+		h.DNS = append(h.DNS, a)
+	}
+	h.PidMode = container.PidMode(cfg.PidMode)
+	h.IpcMode = container.IpcMode(cfg.IpcMode)
+	h.SecurityOpt = cfg.SecurityOpt
+	h.Sysctls = cfg.Sysctls
+	h.CapAdd = cfg.CapAdd
+	h.CapDrop = cfg.CapDrop
+	for _, d := range cfg.Devices {
+		h.Devices = append(h.Devices, container.DeviceMapping{PathOnHost: d.HostPath, PathInContainer: d.ContainerPath, CgroupPermissions: d.Permissions})
+	}
+	if cfg.Init {
+		init := true
+		h.Init = &init
+	}
+	h.ShmSize = cfg.ShmSize
+	h.Tmpfs = cfg.Tmpfs
+	return nil
 }
 
 // binds writes mounts in the -v form, source:target[:ro]. Binds rather than

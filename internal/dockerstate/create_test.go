@@ -62,6 +62,40 @@ func TestCreateConfigTranslatesEachFieldToTheDaemonsCreateCall(t *testing.T) {
 			func(o *options) {
 				o.HostConfig.LogConfig = container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m"}}
 			}},
+		{"Resources: swap", func(c *config) {
+			c.Resources = Resources{Memory: 64 << 20, MemorySwap: 96 << 20, MemorySwappiness: ptr[int64](10)}
+		},
+			func(o *options) {
+				o.HostConfig.Memory, o.HostConfig.MemorySwap, o.HostConfig.MemorySwappiness = 64<<20, 96<<20, ptr[int64](10)
+			}},
+		{"NetworkDisabled", func(c *config) { c.NetworkDisabled = true }, func(o *options) { o.Config.NetworkDisabled = true }},
+		{"OpenStdin and Tty", func(c *config) { c.OpenStdin, c.Tty = true, true }, func(o *options) { o.Config.OpenStdin, o.Config.Tty = true, true }},
+		{"Links", func(c *config) { c.Links = []string{"ecs-t-1-db-01:db"} }, func(o *options) { o.HostConfig.Links = []string{"ecs-t-1-db-01:db"} }},
+		{"ExtraHosts", func(c *config) { c.ExtraHosts = []string{"db:10.0.0.3"} }, func(o *options) { o.HostConfig.ExtraHosts = []string{"db:10.0.0.3"} }},
+		{"DNS and DNSSearch", func(c *config) { c.DNS, c.DNSSearch = []string{"10.0.0.2", "fd00::53"}, []string{"example.com"} },
+			func(o *options) {
+				o.HostConfig.DNS = []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("fd00::53")}
+				o.HostConfig.DNSSearch = []string{"example.com"}
+			}},
+		{"PidMode and IpcMode", func(c *config) { c.PidMode, c.IpcMode = "host", "container:abc" },
+			func(o *options) { o.HostConfig.PidMode, o.HostConfig.IpcMode = "host", "container:abc" }},
+		{"SecurityOpt", func(c *config) { c.SecurityOpt = []string{"no-new-privileges"} }, func(o *options) { o.HostConfig.SecurityOpt = []string{"no-new-privileges"} }},
+		{"Sysctls", func(c *config) { c.Sysctls = map[string]string{"net.core.somaxconn": "1024"} },
+			func(o *options) { o.HostConfig.Sysctls = map[string]string{"net.core.somaxconn": "1024"} }},
+		{"CapAdd and CapDrop", func(c *config) { c.CapAdd, c.CapDrop = []string{"NET_ADMIN"}, []string{"ALL"} },
+			func(o *options) { o.HostConfig.CapAdd, o.HostConfig.CapDrop = []string{"NET_ADMIN"}, []string{"ALL"} }},
+		{"Devices", func(c *config) {
+			c.Devices = []Device{{HostPath: "/dev/fuse", ContainerPath: "/dev/fuse", Permissions: "rw"}}
+		},
+			func(o *options) {
+				o.HostConfig.Devices = []container.DeviceMapping{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rw"}}
+			}},
+		{"Init", func(c *config) { c.Init = true }, func(o *options) { o.HostConfig.Init = ptr(true) }},
+		{"ShmSize and Tmpfs", func(c *config) { c.ShmSize, c.Tmpfs = 64<<20, map[string]string{"/run": "size=8m,noexec"} },
+			func(o *options) {
+				o.HostConfig.ShmSize, o.HostConfig.Tmpfs = 64<<20, map[string]string{"/run": "size=8m,noexec"}
+			}},
+		{"CgroupParent", func(c *config) { c.CgroupParent = "/ecs/abc" }, func(o *options) { o.HostConfig.CgroupParent = "/ecs/abc" }},
 		{"Ports: exposed and bound, several bindings of one port, a host address", func(c *config) {
 			c.Ports = []PortBinding{
 				{ContainerPort: 8080, HostPort: 40001, Protocol: "tcp"},
@@ -95,6 +129,13 @@ func TestCreateConfigTranslatesEachFieldToTheDaemonsCreateCall(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestCreateConfigWithABadDNSServerIsRefused(t *testing.T) {
+	cfg := CreateConfig{Name: "n", Image: "busybox", DNS: []string{"dns.example.com"}}
+	if _, err := cfg.createOptions(); err == nil || !strings.Contains(err.Error(), `"dns.example.com"`) {
+		t.Fatalf("createOptions with DNS server dns.example.com: %v; want an error naming it", err)
+	}
+}
 
 func TestCreateConfigWithABadHostAddressIsRefused(t *testing.T) {
 	cfg := CreateConfig{Name: "n", Image: "busybox", Ports: []PortBinding{{ContainerPort: 80, HostPort: 8080, Protocol: "tcp", HostIP: "localhost"}}}

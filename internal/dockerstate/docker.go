@@ -280,6 +280,7 @@ func notFound(err error, what string) error {
 func (c Container) clone() Container {
 	c.Labels = maps.Clone(c.Labels)
 	c.Ports = slices.Clone(c.Ports)
+	c.Volumes = slices.Clone(c.Volumes)
 	return c
 }
 

@@ -94,6 +94,30 @@ func TestCreateUnderATakenNameIsErrNameInUseAndTheNameInspects(t *testing.T) {
 	}
 }
 
+// TestCreateThatDockerWouldNotApplyIsRefused: Docker creates a host-mode
+// container with published ports, warning that it discards them. The
+// container would not be what was asked, so it is removed and the create
+// fails with Docker's warning.
+func TestCreateThatDockerWouldNotApplyIsRefused(t *testing.T) {
+	f := newFixture(t, dockerstate.Options{})
+	f.run()
+	cfg := f.config("hostweb", "sleep")
+	cfg.NetworkMode = "host"
+	cfg.Ports = []dockerstate.PortBinding{{ContainerPort: 8080, HostPort: 8080, Protocol: "tcp"}}
+
+	_, err := f.d.CreateContainer(f.ctx, cfg)
+	var nae *dockerstate.NotAppliedError
+	if !errors.As(err, &nae) || !strings.Contains(err.Error(), "Published ports are discarded") {
+		t.Fatalf("CreateContainer = %v; want a NotAppliedError quoting Docker's warning", err)
+	}
+	if dockerstate.IsTransient(err) {
+		t.Errorf("%v is transient; retrying the same create cannot help", err)
+	}
+	if ids := f.cli("ps", "-aq", "--filter", "name="+cfg.Name); ids != "" {
+		t.Errorf("container %s is still there (%s); want it removed", cfg.Name, ids)
+	}
+}
+
 func TestExitCodeArrivesThroughEvents(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{RelistInterval: time.Hour})
 	f.run()

@@ -64,6 +64,15 @@ type Container struct {
 	HealthOutput string
 	StopSignal   string
 	Ports        []PortBinding
+	// Volumes are the container's mounts, sorted by destination.
+	Volumes []VolumeMount
+}
+
+// VolumeMount is one mount of a container as Docker reports it: Name is
+// the Docker volume's name (empty for a bind mount of a host path), Source
+// where the data is on the host, Destination the path in the container.
+type VolumeMount struct {
+	Name, Source, Destination string
 }
 
 // TaskARN is the task the container belongs to, from its labels.

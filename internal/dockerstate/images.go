@@ -1,9 +1,12 @@
 package dockerstate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"syscall"
 	"time"
 
@@ -105,4 +108,31 @@ func statDisk(path string) (DiskUsage, error) {
 	}
 	bs := uint64(st.Bsize)
 	return DiskUsage{Path: path, Total: st.Blocks * bs, Available: st.Bavail * bs}, nil
+}
+
+// ImportImage makes an image named ref from a root filesystem (a tar
+// stream, as docker import takes it) with the given entrypoint, and puts
+// it in the cache before it returns.
+func (d *Docker) ImportImage(ctx context.Context, ref string, rootfs io.Reader, entrypoint []string) error {
+	ep, err := json.Marshal(entrypoint)
+	if err != nil {
+		return fmt.Errorf("import image %s: entrypoint: %w", ref, err)
+	}
+	cctx, cancel := d.slowCallCtx(ctx)
+	defer cancel()
+	res, err := d.api.ImageImport(cctx, client.ImageImportSource{Source: rootfs, SourceName: "-"}, ref,
+		client.ImageImportOptions{Changes: []string{"ENTRYPOINT " + string(ep)}})
+	if err != nil {
+		return fmt.Errorf("import image %s: %w", ref, err)
+	}
+	// The daemon reports the import's progress, and its failure, in the body.
+	msg, err := io.ReadAll(res)
+	_ = res.Close()
+	if err != nil {
+		return fmt.Errorf("import image %s: %w", ref, err)
+	}
+	if bytes.Contains(msg, []byte(`"error"`)) {
+		return fmt.Errorf("import image %s: %s", ref, bytes.TrimSpace(msg))
+	}
+	return d.cachePulled(ctx, ref)
 }

@@ -25,3 +25,15 @@ func (d *Docker) Version(ctx context.Context) (Version, error) {
 	}
 	return Version{Version: v.Version, APIVersion: v.APIVersion, MinAPIVersion: v.MinAPIVersion}, nil
 }
+
+// CgroupDriver asks the daemon which cgroup driver it uses: "cgroupfs" or
+// "systemd", which decides how a container's cgroup parent is named.
+func (d *Docker) CgroupDriver(ctx context.Context) (string, error) {
+	ctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	res, err := d.api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return "", fmt.Errorf("docker info: %w", err)
+	}
+	return res.Info.CgroupDriver, nil
+}

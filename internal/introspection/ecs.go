@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
@@ -36,17 +39,21 @@ type TaskResponse struct {
 	Containers    []ContainerResponse `json:"Containers"`
 }
 
-// ContainerResponse is one container of a TaskResponse. Image and ImageID
-// are additions the ECS agent's v1 shape lacks (its v2+ metadata has them).
+// ContainerResponse is one container of a TaskResponse
+// (ecs-agent/introspection/v1/response.go). Times are UTC, RFC 3339 with
+// nanoseconds, as encoding/json writes a time.Time.
 type ContainerResponse struct {
-	DockerID   string           `json:"DockerId"`
-	DockerName string           `json:"DockerName"`
-	Name       string           `json:"Name"`
-	Image      string           `json:"Image,omitempty"`
-	ImageID    string           `json:"ImageID,omitempty"`
-	Ports      []PortResponse   `json:"Ports,omitempty"`
-	Networks   []Network        `json:"Networks,omitempty"`
-	Volumes    []VolumeResponse `json:"Volumes,omitempty"`
+	DockerID     string           `json:"DockerId"`
+	DockerName   string           `json:"DockerName"`
+	Name         string           `json:"Name"`
+	Image        string           `json:"Image"`
+	ImageID      string           `json:"ImageID"`
+	CreatedAt    *time.Time       `json:"CreatedAt,omitempty"`
+	StartedAt    *time.Time       `json:"StartedAt,omitempty"`
+	Ports        []PortResponse   `json:"Ports,omitempty"`
+	Networks     []Network        `json:"Networks,omitempty"`
+	Volumes      []VolumeResponse `json:"Volumes,omitempty"`
+	RestartCount *int             `json:"RestartCount,omitempty"`
 }
 
 // PortResponse is one port binding of a container.
@@ -57,7 +64,9 @@ type PortResponse struct {
 	HostIP        string `json:"HostIp,omitempty"`
 }
 
-// Network is the container's network, as the ECS metadata names it.
+// Network is the container's network, as the ECS metadata names it. The
+// ECS agent's v1 lists it only for awsvpc tasks, which this agent does not
+// run, so it is never filled in.
 type Network struct {
 	NetworkMode   string   `json:"NetworkMode,omitempty"`
 	IPv4Addresses []string `json:"IPv4Addresses,omitempty"`
@@ -91,6 +100,17 @@ func MetadataVersion(version string) string {
 	return "Amazon ECS Agent - " + v + " (" + version + ")"
 }
 
+// AvailableCommandsResponse is the body of the introspection root: the
+// paths it serves in the ECS agent's shape. The ECS agent also lists
+// /license, which this agent does not serve.
+type AvailableCommandsResponse struct {
+	AvailableCommands []string `json:"AvailableCommands"`
+}
+
+func (s *Server) root(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, AvailableCommandsResponse{AvailableCommands: []string{MetadataPath, TasksPath}})
+}
+
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	var ci apiv1.ContainerInstance
 	err := s.opts.Store.Get(r.Context(), apiv1.ContainerInstanceName, &ci)
@@ -109,7 +129,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 
 // tasks answers /v1/tasks as the ECS agent does: every task, or the one
 // task named by ?dockerid= or ?taskarn= (404 with an empty task when there
-// is none; 400 with an empty body when both are given or a short docker id
+// is none; 400 with an empty task when both are given or a short docker id
 // matches containers of more than one task).
 func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 	var list apiv1.TaskList
@@ -123,7 +143,7 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 	arn, byArn := nonEmpty(query, "taskarn")
 	switch {
 	case byDockerID && byArn:
-		w.WriteHeader(http.StatusBadRequest)
+		writeJSON(w, http.StatusBadRequest, &TaskResponse{})
 	case byDockerID:
 		tasks := tasksByDockerID(list.Items, dockerID)
 		switch len(tasks) {
@@ -132,7 +152,7 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
 		case 1:
 			writeJSON(w, http.StatusOK, NewTaskResponse(tasks[0]))
 		default:
-			w.WriteHeader(http.StatusBadRequest)
+			writeJSON(w, http.StatusBadRequest, &TaskResponse{})
 		}
 	case byArn:
 		for i := range list.Items {
@@ -217,40 +237,39 @@ func backendStatus(s apiv1.TaskStatusName) string {
 func newContainerResponse(t *apiv1.Task, spec *apiv1.ContainerSpec) ContainerResponse {
 	resp := ContainerResponse{Name: spec.Name, Image: spec.Image}
 	status := t.Status.ContainerStatusFor(spec.Name)
-	if status != nil {
-		resp.DockerID, resp.DockerName, resp.ImageID = status.DockerID, status.DockerName, status.ImageID
+	if status == nil {
+		status = &apiv1.ContainerStatus{}
+	}
+	resp.DockerID, resp.DockerName, resp.ImageID = status.DockerID, status.DockerName, status.ImageID
+	resp.CreatedAt, resp.StartedAt = utc(status.CreatedAt), utc(status.StartedAt)
+	// Only a container with a restart policy counts its restarts.
+	if spec.RestartPolicy != nil && spec.RestartPolicy.Enabled {
+		n := int(status.RestartCount)
+		resp.RestartCount = &n
 	}
 	// Known bindings once the container exists, the mappings asked for
-	// before: as the ECS agent does.
-	if status != nil && len(status.Ports) > 0 {
+	// before; neither with a host address: as the ECS agent does.
+	if len(status.Ports) > 0 {
 		for _, p := range status.Ports {
-			resp.Ports = append(resp.Ports, PortResponse{
-				ContainerPort: uint16(p.ContainerPort), Protocol: protocol(p.Protocol),
-				HostPort: uint16(p.HostPort), HostIP: p.BindIP,
-			})
+			resp.Ports = append(resp.Ports, PortResponse{ContainerPort: uint16(p.ContainerPort), Protocol: protocol(p.Protocol), HostPort: uint16(p.HostPort)})
 		}
 	} else {
 		for _, p := range spec.PortMappings {
-			resp.Ports = append(resp.Ports, PortResponse{
-				ContainerPort: uint16(p.ContainerPort), Protocol: protocol(p.Protocol), HostPort: uint16(p.HostPort),
-			})
+			resp.Ports = append(resp.Ports, PortResponse{ContainerPort: uint16(p.ContainerPort), Protocol: protocol(p.Protocol), HostPort: uint16(p.HostPort)})
 		}
 	}
-	mode := t.Spec.NetworkMode
-	if mode == "" {
-		mode = apiv1.NetworkModeBridge
-	}
-	resp.Networks = []Network{{NetworkMode: mode}}
-	for _, m := range spec.MountPoints {
-		v := VolumeResponse{Destination: m.ContainerPath}
-		for _, vol := range t.Spec.Volumes {
-			if vol.Name == m.SourceVolume && vol.Host != nil {
-				v.Source = vol.Host.SourcePath
-			}
-		}
-		resp.Volumes = append(resp.Volumes, v)
+	for _, v := range status.Volumes {
+		resp.Volumes = append(resp.Volumes, VolumeResponse{DockerName: v.DockerName, Source: v.Source, Destination: v.Destination})
 	}
 	return resp
+}
+
+func utc(t *metav1.MicroTime) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func protocol(p string) string {

@@ -110,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	route := func(pattern, name string, h http.HandlerFunc) {
 		mux.Handle(pattern, promhttp.InstrumentHandlerCounter(s.requests.MustCurryWith(prometheus.Labels{"handler": name}), h))
 	}
+	route("GET /{$}", "root", s.root)
 	route("GET "+MetadataPath, "metadata", s.metadata)
 	route("GET "+TasksPath, "tasks", s.tasks)
 	route("GET "+HealthzPath, "healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })

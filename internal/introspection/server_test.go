@@ -170,23 +170,6 @@ func TestTasksAnswersQueriesAsTheECSAgent(t *testing.T) {
 	}
 }
 
-func TestTaskResponseKeepsECSFieldNames(t *testing.T) {
-	ts := serve(t, Options{Store: fixture(t)})
-	_, body := get(t, ts.URL+TasksPath+"?taskarn="+webArn)
-	want := `{"Arn":"` + webArn + `","DesiredStatus":"RUNNING","KnownStatus":"RUNNING","Family":"web","Version":"3","Containers":[` +
-		`{"DockerId":"` + webID + `","DockerName":"ecs-web-3-web-1a2b","Name":"web","Image":"nginx:1","ImageID":"sha256:abc",` +
-		`"Ports":[{"ContainerPort":80,"Protocol":"tcp","HostPort":32768,"HostIp":"0.0.0.0"}],"Networks":[{"NetworkMode":"bridge"}]},` +
-		`{"DockerId":"` + sideID + `","DockerName":"","Name":"side","Image":"busybox","Networks":[{"NetworkMode":"bridge"}]}]}`
-	if got := strings.TrimSpace(string(body)); got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-	// A stopped task that is still desired running hides its desired status.
-	_, body = get(t, ts.URL+TasksPath+"?taskarn="+otherArn)
-	if strings.Contains(string(body), "DesiredStatus") {
-		t.Errorf("stopped task shows a contradicting desired status: %s", body)
-	}
-}
-
 func TestHealthAndReadiness(t *testing.T) {
 	var notReady error = errors.New("docker state not synced yet")
 	ts := serve(t, Options{Store: openStore(t), Ready: func() error { return notReady }})

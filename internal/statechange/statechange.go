@@ -34,6 +34,9 @@ type Container struct {
 	TaskArn       string
 	ContainerName string
 	RuntimeID     string
+	// ImageDigest is the digest of the image the container runs
+	// ("sha256:…"), when a registry served it.
+	ImageDigest string
 	// Status is RUNNING or STOPPED.
 	Status          apiv1.TaskStatusName
 	ExitCode        *int32

@@ -39,9 +39,6 @@ const (
 	// AnnotationDigest is the sha256 (hex) of the file content the task
 	// was made from.
 	AnnotationDigest = "static.ecs.local/digest"
-	// AnnotationWarnings lists fields of the definition that were accepted
-	// but are not applied by this agent.
-	AnnotationWarnings = "static.ecs.local/warnings"
 )
 
 // Defaults for the Source's timings and identity.

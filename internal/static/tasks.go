@@ -54,9 +54,6 @@ func (r *runner) findOrCreate(ctx context.Context, path, digest string, revision
 	} else {
 		r.log.Info("static task created", "path", path, "task", task.Name, "family", task.Spec.Family, "revision", revision)
 	}
-	if def != nil && len(def.Warnings) > 0 {
-		r.log.Info("static task file has fields this agent accepts but does not apply", "path", path, "fields", def.Warnings)
-	}
 	return task, nil
 }
 
@@ -73,9 +70,6 @@ func (r *runner) newTask(path, digest string, revision int64, data []byte, def *
 		task.Spec = apiv1.TaskSpec{Family: family, DefinitionError: perr.Error()}
 	} else {
 		task.Spec = def.Spec
-		if len(def.Warnings) > 0 {
-			task.Annotations[AnnotationWarnings] = strings.Join(def.Warnings, "; ")
-		}
 	}
 	task.Spec.Revision = revision
 	task.Spec.Cluster = r.cluster

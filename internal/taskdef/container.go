@@ -26,6 +26,10 @@ func (c *checker) checkContainer(p string, cd *containerDefinition) {
 	c.checkRestartPolicy(p, cd.RestartPolicy)
 	c.checkLogConfiguration(p, cd.LogConfiguration)
 	c.checkTimeouts(p, cd)
+	c.checkLinuxParameters(p, cd)
+	c.checkNetworkSettings(p, cd)
+	c.checkSecurityOptions(p, cd)
+	c.checkSystemControls(p, cd)
 	for i, kv := range cd.Environment {
 		if kv.Name == "" {
 			c.ps.add(field(index(field(p, "environment"), i), "name"), "", "is required")
@@ -44,9 +48,9 @@ func (c *checker) checkContainer(p string, cd *containerDefinition) {
 	c.checkUnsupportedContainer(p, cd)
 }
 
-// checkUnsupportedContainer refuses container features this agent cannot
-// provide, and notes those it accepts without applying, so that nobody
-// believes a setting took effect when it did not.
+// checkUnsupportedContainer refuses the container features this agent
+// cannot provide, each with the reason, so that nothing runs differently
+// from what the definition asks.
 func (c *checker) checkUnsupportedContainer(p string, cd *containerDefinition) {
 	if len(cd.EnvironmentFiles) > 0 {
 		c.ps.add(field(p, "environmentFiles"), "", "environment files (from S3) are not supported by this agent; put the variables in environment")
@@ -57,26 +61,8 @@ func (c *checker) checkUnsupportedContainer(p string, cd *containerDefinition) {
 	if cd.FirelensConfiguration != nil {
 		c.ps.add(field(p, "firelensConfiguration"), "", "FireLens is not supported by this agent")
 	}
-	ignored := []struct {
-		name string
-		set  bool
-	}{
-		{"linuxParameters", cd.LinuxParameters != nil},
-		{"dnsServers", len(cd.DNSServers) > 0},
-		{"dnsSearchDomains", len(cd.DNSSearchDomains) > 0},
-		{"extraHosts", len(cd.ExtraHosts) > 0},
-		{"dockerSecurityOptions", len(cd.DockerSecurityOptions) > 0},
-		{"systemControls", len(cd.SystemControls) > 0},
-		{"interactive", cd.Interactive != nil && *cd.Interactive},
-		{"pseudoTerminal", cd.PseudoTerminal != nil && *cd.PseudoTerminal},
-		{"disableNetworking", cd.DisableNetworking != nil && *cd.DisableNetworking},
-		{"credentialSpecs", len(cd.CredentialSpecs) > 0},
-		{"links", len(cd.Links) > 0},
-	}
-	for _, f := range ignored {
-		if f.set {
-			c.warn(field(p, f.name), "accepted but not applied by this agent")
-		}
+	if len(cd.CredentialSpecs) > 0 {
+		c.ps.add(field(p, "credentialSpecs"), "", "gMSA credential specs are not supported by this agent (they need the credentials-fetcher daemon)")
 	}
 }
 
@@ -148,7 +134,7 @@ func (c *checker) checkLinks(p string, cd *containerDefinition) {
 		return
 	}
 	for i, l := range cd.Links {
-		name, _, _ := strings.Cut(l, ":")
+		name := LinkTarget(l)
 		if j := c.container(name); j < 0 || name == cd.Name {
 			c.ps.add(index(field(p, "links"), i), quote(l), "must name another container of this task")
 		}
@@ -294,7 +280,7 @@ func (c *checker) checkLogConfiguration(p string, lc *logConfiguration) {
 		c.oneOf(field(lp, "logDriver"), lc.LogDriver, logDrivers...)
 	}
 	if len(lc.SecretOptions) > 0 {
-		c.warn(field(lp, "secretOptions"), "accepted but not applied by this agent")
+		c.ps.add(field(lp, "secretOptions"), "", "log driver secrets are not supported by this agent yet: it fetches no secrets from SSM or Secrets Manager")
 	}
 }
 
@@ -305,6 +291,23 @@ func (c *checker) checkTimeouts(p string, cd *containerDefinition) {
 	if v := cd.StartTimeout; v != nil && *v < 0 {
 		c.ps.add(field(p, "startTimeout"), strconv.Itoa(int(*v)), "must not be negative (seconds)")
 	}
+}
+
+// LinkTarget is the container a links entry ("name" or "name:alias")
+// names.
+func LinkTarget(link string) string {
+	name, _, _ := strings.Cut(link, ":")
+	return name
+}
+
+// LinkAlias is the name a links entry gives its container inside the
+// linking one: the alias, or the container's own name.
+func LinkAlias(link string) string {
+	name, alias, ok := strings.Cut(link, ":")
+	if !ok || alias == "" {
+		return name
+	}
+	return alias
 }
 
 // checkCycles reports a dependency cycle once, at the first container on it:
@@ -330,11 +333,19 @@ func (c *checker) checkCycles() {
 		for _, v := range cds[i].VolumesFrom {
 			need(v.SourceContainer)
 		}
+		for _, l := range cds[i].Links {
+			need(LinkTarget(l))
+		}
 		return needs
 	})
 	var ce *CycleError
 	if errors.As(err, &ce) {
 		f := "volumesFrom"
+		for _, l := range cds[ce.First].Links {
+			if LinkTarget(l) == ce.Names[1] {
+				f = "links"
+			}
+		}
 		for _, d := range cds[ce.First].DependsOn {
 			if d.ContainerName == ce.Names[1] {
 				f = "dependsOn"

@@ -19,6 +19,8 @@ func convert(td *taskDefinition) apiv1.TaskSpec {
 	spec := apiv1.TaskSpec{
 		Family:           td.Family,
 		NetworkMode:      td.NetworkMode,
+		PidMode:          td.PidMode,
+		IpcMode:          td.IpcMode,
 		TaskRoleArn:      td.TaskRoleArn,
 		ExecutionRoleArn: td.ExecutionRoleArn,
 	}
@@ -27,11 +29,11 @@ func convert(td *taskDefinition) apiv1.TaskSpec {
 	}
 	// ECS stores task cpu and memory as units and MiB, whatever was written.
 	if td.CPU != nil {
-		units, _ := taskCPU(*td.CPU)
+		units, _ := TaskCPU(*td.CPU)
 		spec.CPU = strconv.FormatInt(units, 10)
 	}
 	if td.Memory != nil {
-		mib, _ := taskMemory(*td.Memory)
+		mib, _ := TaskMemory(*td.Memory)
 		spec.Memory = strconv.FormatInt(mib, 10)
 	}
 	for i := range td.ContainerDefinitions {
@@ -60,6 +62,22 @@ func convertContainer(cd *containerDefinition, mode string) apiv1.ContainerSpec 
 		DockerLabels:           cd.DockerLabels,
 		Privileged:             cd.Privileged != nil && *cd.Privileged,
 		ReadonlyRootFilesystem: cd.ReadonlyRootFilesystem != nil && *cd.ReadonlyRootFilesystem,
+		Links:                  cd.Links,
+		DNSServers:             cd.DNSServers,
+		DNSSearchDomains:       cd.DNSSearchDomains,
+		DockerSecurityOptions:  cd.DockerSecurityOptions,
+		DisableNetworking:      isTrue(cd.DisableNetworking),
+		Interactive:            isTrue(cd.Interactive),
+		PseudoTerminal:         isTrue(cd.PseudoTerminal),
+		LinuxParameters:        convertLinuxParameters(cd.LinuxParameters),
+		// ECS's default is enabled.
+		VersionConsistencyDisabled: cd.VersionConsistency == "disabled",
+	}
+	for _, h := range cd.ExtraHosts {
+		c.ExtraHosts = append(c.ExtraHosts, apiv1.HostEntry{Hostname: h.Hostname, IPAddress: h.IPAddress})
+	}
+	for _, sc := range cd.SystemControls {
+		c.SystemControls = append(c.SystemControls, apiv1.SystemControl{Namespace: sc.Namespace, Value: sc.Value})
 	}
 	if cd.CPU != nil {
 		c.CPU = int64(*cd.CPU)
@@ -106,6 +124,36 @@ func convertContainer(cd *containerDefinition, mode string) apiv1.ContainerSpec 
 		}
 	}
 	return c
+}
+
+// defaultSwappiness is what ECS applies when a container sets maxSwap
+// without swappiness.
+const defaultSwappiness = 60
+
+func convertLinuxParameters(lp *linuxParameters) *apiv1.LinuxParameters {
+	if lp == nil {
+		return nil
+	}
+	out := &apiv1.LinuxParameters{
+		InitProcessEnabled: isTrue(lp.InitProcessEnabled),
+		SharedMemorySize:   int64p(lp.SharedMemorySize),
+		MaxSwap:            int64p(lp.MaxSwap),
+		Swappiness:         int64p(lp.Swappiness),
+	}
+	if out.MaxSwap != nil && out.Swappiness == nil {
+		s := int64(defaultSwappiness)
+		out.Swappiness = &s
+	}
+	if caps := lp.Capabilities; caps != nil && (len(caps.Add) > 0 || len(caps.Drop) > 0) {
+		out.Capabilities = &apiv1.KernelCapabilities{Add: caps.Add, Drop: caps.Drop}
+	}
+	for _, d := range lp.Devices {
+		out.Devices = append(out.Devices, apiv1.Device{HostPath: d.HostPath, ContainerPath: d.ContainerPath, Permissions: d.Permissions})
+	}
+	for _, t := range lp.Tmpfs {
+		out.Tmpfs = append(out.Tmpfs, apiv1.Tmpfs{ContainerPath: t.ContainerPath, Size: int64(*t.Size), MountOptions: t.MountOptions})
+	}
+	return out
 }
 
 func convertHealthCheck(hc *healthCheck) *apiv1.HealthCheck {

@@ -3,9 +3,9 @@
 // ECS does at registration (plus what this agent cannot run), and turns them
 // into the agent's TaskSpec.
 //
-// Every field RegisterTaskDefinition accepts is known, even those the agent
-// does not act on; any other field is an error, so that a typo is never
-// silently ignored. Numbers must be JSON numbers and strings JSON strings,
+// Every field RegisterTaskDefinition accepts is known; each is applied as
+// ECS applies it, or refused with the reason (docs/task-definitions.md lists which). Any
+// other field is an error, so that a typo is never silently ignored. Numbers must be JSON numbers and strings JSON strings,
 // as in ECS (task-level cpu and memory are strings). All problems are
 // reported at once, each with the JSON path of the field, the bad value and
 // the rule it breaks.
@@ -28,8 +28,6 @@ type Definition struct {
 	// The caller fills in identity, cluster, revision, source and desired
 	// status.
 	Spec apiv1.TaskSpec
-	// Warnings name fields that are accepted but not applied by this agent.
-	Warnings []string
 }
 
 // Parse reads one task definition from data; file names it in errors. The
@@ -54,7 +52,7 @@ func Parse(file string, data []byte) (*Definition, error) {
 	if len(c.ps) > 0 {
 		return nil, &InvalidError{File: file, Problems: c.ps}
 	}
-	return &Definition{Spec: convert(&td), Warnings: c.warnings}, nil
+	return &Definition{Spec: convert(&td)}, nil
 }
 
 // Family returns the family a file names, if it names a valid one, however

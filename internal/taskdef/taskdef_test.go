@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
 
-// fullDefinition uses every field register-task-definition accepts, as a
-// real file copied from ECS documentation and tools would.
+// fullDefinition uses every field register-task-definition accepts that
+// this agent applies, as a real file copied from ECS documentation and
+// tools would; testdata/refused.json has the ones it refuses.
 const fullDefinition = `{
   "family": "web-app_2",
   "taskRoleArn": "arn:aws:iam::123456789012:role/app",
@@ -24,7 +27,6 @@ const fullDefinition = `{
   "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}],
   "tags": [{"key": "team", "value": "web"}],
   "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
-  "ephemeralStorage": {"sizeInGiB": 21},
   "enableFaultInjection": false,
   "volumes": [
     {"name": "data", "host": {"sourcePath": "/var/lib/app"}},
@@ -63,9 +65,21 @@ const fullDefinition = `{
       "healthCheck": {"command": ["CMD", "/testapp", "check"], "interval": 10},
       "restartPolicy": {"enabled": true, "ignoredExitCodes": [0], "restartAttemptPeriod": 60},
       "versionConsistency": "disabled",
-      "linuxParameters": {"capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}, "initProcessEnabled": true, "tmpfs": [{"containerPath": "/tmp", "size": 64, "mountOptions": ["rw"]}]},
+      "linuxParameters": {
+        "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}, "initProcessEnabled": true,
+        "devices": [{"hostPath": "/dev/fuse", "permissions": ["read", "write"]}],
+        "tmpfs": [{"containerPath": "/tmp", "size": 64, "mountOptions": ["rw", "mode=1777"]}],
+        "maxSwap": 256
+      },
       "dnsServers": ["10.0.0.2"],
-      "extraHosts": [{"hostname": "db", "ipAddress": "10.0.0.3"}]
+      "dnsSearchDomains": ["example.com"],
+      "extraHosts": [{"hostname": "db", "ipAddress": "10.0.0.3"}],
+      "dockerSecurityOptions": ["no-new-privileges", "label:type:container_t"],
+      "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}, {"namespace": "kernel.shmmax", "value": "65536"}],
+      "links": ["sidecar:side"],
+      "disableNetworking": false,
+      "interactive": true,
+      "pseudoTerminal": true
     },
     {
       "name": "init",
@@ -129,20 +143,32 @@ func TestParseFullDefinition(t *testing.T) {
 	if s.Volumes[2].Host != nil || s.Volumes[2].DockerVolumeConfiguration != nil {
 		t.Errorf("bare volume = %+v", s.Volumes[2])
 	}
-	for _, w := range []string{"pidMode", "containerDefinitions[0].linuxParameters", "containerDefinitions[0].dnsServers", "containerDefinitions[0].extraHosts"} {
-		if !containsPrefix(def.Warnings, w+": ") {
-			t.Errorf("no warning for %s in %q", w, def.Warnings)
-		}
+	if s.PidMode != "task" || s.IpcMode != "none" {
+		t.Errorf("pidMode %q ipcMode %q, want task and none", s.PidMode, s.IpcMode)
 	}
-}
-
-func containsPrefix(list []string, prefix string) bool {
-	for _, s := range list {
-		if strings.HasPrefix(s, prefix) {
-			return true
-		}
+	wantLinux := &apiv1.LinuxParameters{
+		Capabilities:       &apiv1.KernelCapabilities{Add: []string{"NET_ADMIN"}, Drop: []string{"ALL"}},
+		Devices:            []apiv1.Device{{HostPath: "/dev/fuse", Permissions: []string{"read", "write"}}},
+		InitProcessEnabled: true,
+		Tmpfs:              []apiv1.Tmpfs{{ContainerPath: "/tmp", Size: 64, MountOptions: []string{"rw", "mode=1777"}}},
+		MaxSwap:            ptr.To[int64](256),
+		Swappiness:         ptr.To[int64](60), // ECS's default with maxSwap
 	}
-	return false
+	if !reflect.DeepEqual(web.LinuxParameters, wantLinux) {
+		t.Errorf("linuxParameters = %+v, want %+v", web.LinuxParameters, wantLinux)
+	}
+	if !reflect.DeepEqual(web.ExtraHosts, []apiv1.HostEntry{{Hostname: "db", IPAddress: "10.0.0.3"}}) ||
+		!reflect.DeepEqual(web.DNSServers, []string{"10.0.0.2"}) || !reflect.DeepEqual(web.DNSSearchDomains, []string{"example.com"}) {
+		t.Errorf("name resolution: hosts %+v dns %q search %q", web.ExtraHosts, web.DNSServers, web.DNSSearchDomains)
+	}
+	if len(web.SystemControls) != 2 || web.SystemControls[1] != (apiv1.SystemControl{Namespace: "kernel.shmmax", Value: "65536"}) ||
+		len(web.DockerSecurityOptions) != 2 || !reflect.DeepEqual(web.Links, []string{"sidecar:side"}) {
+		t.Errorf("sysctls %+v, security options %q, links %q", web.SystemControls, web.DockerSecurityOptions, web.Links)
+	}
+	if !web.Interactive || !web.PseudoTerminal || web.DisableNetworking || !web.VersionConsistencyDisabled {
+		t.Errorf("interactive %v, tty %v, networking disabled %v, version consistency disabled %v; want true, true, false, true",
+			web.Interactive, web.PseudoTerminal, web.DisableNetworking, web.VersionConsistencyDisabled)
+	}
 }
 
 func TestParseAppliesECSDefaults(t *testing.T) {
@@ -154,8 +180,8 @@ func TestParseAppliesECSDefaults(t *testing.T) {
 	if def.Spec.NetworkMode != "bridge" || !c.Essential || c.PortMappings[0].Protocol != "tcp" || c.PortMappings[0].HostPort != 0 {
 		t.Errorf("defaults not applied: mode %q %+v", def.Spec.NetworkMode, c)
 	}
-	if len(def.Warnings) != 0 {
-		t.Errorf("unexpected warnings %q", def.Warnings)
+	if c.VersionConsistencyDisabled {
+		t.Error("versionConsistency is enabled unless the definition disables it")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,7 +41,6 @@ var (
 // checker holds what the rules need to see across the whole definition.
 type checker struct {
 	ps        problems
-	warnings  []string
 	td        *taskDefinition
 	mode      string
 	taskMiB   int64 // 0: the task sets no memory
@@ -69,10 +69,6 @@ func validate(td *taskDefinition) *checker {
 	return c
 }
 
-func (c *checker) warn(path, format string, args ...any) {
-	c.warnings = append(c.warnings, path+": "+fmt.Sprintf(format, args...))
-}
-
 func (c *checker) checkTask() {
 	td := c.td
 	switch {
@@ -93,12 +89,12 @@ func (c *checker) checkTask() {
 		c.ps.add("networkMode", quote(td.NetworkMode), "must be bridge, host, awsvpc or none")
 	}
 	if td.CPU != nil {
-		if _, err := taskCPU(*td.CPU); err != nil {
+		if _, err := TaskCPU(*td.CPU); err != nil {
 			c.ps.add("cpu", quote(*td.CPU), "%v", err)
 		}
 	}
 	if td.Memory != nil {
-		mib, err := taskMemory(*td.Memory)
+		mib, err := TaskMemory(*td.Memory)
 		if err != nil {
 			c.ps.add("memory", quote(*td.Memory), "%v", err)
 		}
@@ -120,8 +116,8 @@ func (c *checker) checkTask() {
 	c.checkUnsupportedTask()
 }
 
-// checkUnsupportedTask refuses task-level features this agent cannot
-// provide, and notes those it accepts without applying.
+// checkUnsupportedTask refuses the task-level features this agent cannot
+// provide, each with the reason.
 func (c *checker) checkUnsupportedTask() {
 	td := c.td
 	if td.ProxyConfiguration != nil {
@@ -133,12 +129,29 @@ func (c *checker) checkUnsupportedTask() {
 	if rp := td.RuntimePlatform; rp != nil && rp.OperatingSystemFamily != "" && rp.OperatingSystemFamily != "LINUX" {
 		c.ps.add("runtimePlatform.operatingSystemFamily", quote(rp.OperatingSystemFamily), "is not supported by this agent (LINUX only)")
 	}
-	if td.PidMode != "" {
-		c.warn("pidMode", "accepted but not applied by this agent")
+	if td.EphemeralStorage != nil {
+		c.ps.add("ephemeralStorage", "", "is a Fargate setting: a task on this agent's instance uses the Docker data disk")
 	}
-	if td.IpcMode != "" {
-		c.warn("ipcMode", "accepted but not applied by this agent")
+	if td.EnableFaultInjection != nil && *td.EnableFaultInjection {
+		c.ps.add("enableFaultInjection", "true", "fault injection is not supported by this agent")
 	}
+	if rp := td.RuntimePlatform; rp != nil && rp.CPUArchitecture != "" {
+		if arch := hostArchitecture(); rp.CPUArchitecture != arch {
+			c.ps.add("runtimePlatform.cpuArchitecture", quote(rp.CPUArchitecture), "does not match this instance (%s)", arch)
+		}
+	}
+}
+
+// hostArchitecture is this instance's CPU architecture as ECS names it
+// (RuntimePlatform.cpuArchitecture).
+func hostArchitecture() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "X86_64"
+	case "arm64":
+		return "ARM64"
+	}
+	return strings.ToUpper(runtime.GOARCH)
 }
 
 func (c *checker) oneOf(path, v string, allowed ...string) {
@@ -234,9 +247,9 @@ func (c *checker) checkMemory(p string, cd *containerDefinition) {
 	}
 }
 
-// taskCPU parses task-level cpu: CPU units ("1024") or vCPUs ("1 vCPU",
+// TaskCPU parses task-level cpu: CPU units ("1024") or vCPUs ("1 vCPU",
 // "0.5 vcpu"), which ECS converts to units at registration.
-func taskCPU(s string) (int64, error) {
+func TaskCPU(s string) (int64, error) {
 	const rule = "must be CPU units (\"1024\") or vCPUs (\"1 vCPU\") between 128 and 10240 units"
 	t := strings.TrimSpace(s)
 	units, err := strconv.ParseInt(t, 10, 64)
@@ -257,9 +270,9 @@ func taskCPU(s string) (int64, error) {
 	return units, nil
 }
 
-// taskMemory parses task-level memory: MiB ("512") or GB ("1 GB", "0.5GB"),
+// TaskMemory parses task-level memory: MiB ("512") or GB ("1 GB", "0.5GB"),
 // which ECS converts to MiB at registration.
-func taskMemory(s string) (int64, error) {
+func TaskMemory(s string) (int64, error) {
 	const rule = "must be MiB (\"512\") or GB (\"1 GB\"), and positive"
 	t := strings.TrimSpace(s)
 	mib, err := strconv.ParseInt(t, 10, 64)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
@@ -45,6 +46,11 @@ type configInspect struct {
 // the first container.
 func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	t.Parallel()
+	// A shared volume outlives its task: its name is this run's own, and it
+	// is removed after the agent's cleanup has removed its containers
+	// (cleanups run last registered first).
+	shared := fmt.Sprintf("e2e-shared-%d", time.Now().UnixNano())
+	t.Cleanup(func() { _ = exec.Command("docker", "volume", "rm", "-f", shared).Run() })
 	a := h.Start(t, h.Options{})
 	hostDir := t.TempDir()
 	msg := "hello from the host " + a.Cluster
@@ -55,7 +61,9 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
   "family": "config",
   "volumes": [
     {"name": "host", "host": {"sourcePath": %q}},
-    {"name": "scratch"}
+    {"name": "scratch"},
+    {"name": %q, "dockerVolumeConfiguration": {"scope": "shared", "autoprovision": true, "driver": "local",
+      "driverOpts": {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}, "labels": {"team": "e2e"}}}
   ],
   "containerDefinitions": [
     {
@@ -67,7 +75,8 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
       "readonlyRootFilesystem": true,
       "mountPoints": [
         {"sourceVolume": "host", "containerPath": "/host", "readOnly": true},
-        {"sourceVolume": "scratch", "containerPath": "/scratch"}
+        {"sourceVolume": "scratch", "containerPath": "/scratch"},
+        {"sourceVolume": %q, "containerPath": "/shared"}
       ]
     },
     {
@@ -76,7 +85,7 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
       "dependsOn": [{"containerName": "env", "condition": "START"}]
     }
   ]
-}`, hostDir, h.TestImage, h.TestImage))
+}`, hostDir, shared, h.TestImage, shared, h.TestImage))
 
 	task := a.WaitTask(t, "config.json", startTimeout, func(task apiv1.Task) (bool, string) {
 		if task.Status.KnownStatus != apiv1.StatusRunning {
@@ -118,10 +127,80 @@ func TestContainerDefinitionSettingsReachDocker(t *testing.T) {
 	slices.Sort(mounts)
 	want := []string{
 		fmt.Sprintf("%s /host rw=false", hostDir),
+		fmt.Sprintf("volume %s /shared rw=true", shared),
 		fmt.Sprintf("volume ecs-%s-scratch /scratch rw=true", task.Name),
 	}
 	if !slices.Equal(mounts, want) {
 		t.Errorf("env mounts %q, want %q", mounts, want)
+	}
+	if got := c.Config.Labels[h.LabelFamily] + ":" + c.Config.Labels[h.LabelVersion]; got != "config:1" {
+		t.Errorf("family and revision labels %q, want config:1", got)
+	}
+	checkSharedVolume(t, shared)
+	checkV1Volumes(t, a, task, c)
+}
+
+// checkSharedVolume checks a dockerVolumeConfiguration reached Docker: the
+// driver, its options and the labels.
+func checkSharedVolume(t *testing.T, name string) {
+	t.Helper()
+	out, err := exec.Command("docker", "volume", "inspect", name).Output()
+	if err != nil {
+		t.Fatalf("docker volume inspect %s: %v", name, err)
+	}
+	var vs []struct {
+		Driver  string
+		Options map[string]string
+		Labels  map[string]string
+	}
+	if err := json.Unmarshal(out, &vs); err != nil || len(vs) != 1 {
+		t.Fatalf("decode docker volume inspect %s: %v", name, err)
+	}
+	v := vs[0]
+	if v.Driver != "local" || v.Options["type"] != "tmpfs" || v.Options["o"] != "size=1m" || v.Labels["team"] != "e2e" {
+		t.Errorf("volume %s: driver %q options %v labels %v; want local, tmpfs size=1m, team=e2e", name, v.Driver, v.Options, v.Labels)
+	}
+}
+
+// checkV1Volumes compares the env container's Volumes in /v1/tasks with
+// Docker's mounts (DockerName is the volume's name, empty for a host path),
+// and checks its times are UTC RFC 3339.
+func checkV1Volumes(t *testing.T, a *h.Agent, task apiv1.Task, c configInspect) {
+	t.Helper()
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env *h.IntrospectionContainer
+	for _, vt := range v1.Tasks {
+		for i := range vt.Containers {
+			if vt.Arn == task.Spec.Arn && vt.Containers[i].Name == "env" {
+				env = &vt.Containers[i]
+			}
+		}
+	}
+	if env == nil {
+		t.Fatalf("/v1/tasks has no container env of %s: %+v", task.Spec.Arn, v1)
+	}
+	var got, want []string
+	for _, v := range env.Volumes {
+		got = append(got, fmt.Sprintf("%s|%s|%s", v.DockerName, v.Source, v.Destination))
+	}
+	for _, m := range c.Mounts {
+		want = append(want, fmt.Sprintf("%s|%s|%s", m.Name, m.Source, m.Destination))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("/v1/tasks Volumes %q, want Docker's mounts %q", got, want)
+	}
+	for _, ts := range []string{env.CreatedAt, env.StartedAt} {
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasSuffix(ts, "Z") {
+			t.Errorf("/v1/tasks time %q: want UTC RFC 3339 (%v)", ts, err)
+		}
+	}
+	if env.Image != h.TestImage || !strings.HasPrefix(env.ImageID, "sha256:") {
+		t.Errorf("/v1/tasks Image %q ImageID %q, want %s and its id", env.Image, env.ImageID, h.TestImage)
 	}
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +191,70 @@ func TestDependsOnConditions(t *testing.T) {
 					app.State.StartedAt.Sub(dbD.State.StartedAt))
 			}
 		},
+	}, {
+		// late waits for gate to be healthy (2s): created at once, started
+		// later. app needs late only CREATED, so it starts first.
+		file: "create.json",
+		def: h.Task("create",
+			h.App("gate", "healthy-after", "2s").HealthCheckedByTestapp().NotEssential(),
+			h.App("late", "sleep").After("gate", apiv1.ConditionHealthy).NotEssential(),
+			h.App("app", "sleep").After("late", apiv1.ConditionCreate)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if task.Status.KnownStatus != apiv1.StatusRunning {
+				t.Fatalf("task not running: %s", h.Describe(task))
+			}
+			late := h.Container(t, task, "late")
+			app := inspect(t, h.Container(t, task, "app").DockerID)
+			if late.StartedAt != nil && !app.State.StartedAt.Before(late.StartedAt.Time) {
+				t.Errorf("app started %s, not before late (%s): CREATE waits for creation only", app.State.StartedAt, late.StartedAt)
+			}
+			if late.DockerID == "" {
+				t.Error("late has no container, yet app's CREATE condition on it was met")
+			}
+		},
+	}, {
+		// COMPLETE holds on any exit code, where SUCCESS needs 0.
+		file: "complete.json",
+		def: h.Task("complete",
+			h.App("job", "exit", "3", "1s").NotEssential(),
+			h.App("app", "sleep").After("job", apiv1.ConditionComplete)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if task.Status.KnownStatus != apiv1.StatusRunning {
+				t.Fatalf("task not running: %s", h.Describe(task))
+			}
+			job := h.Container(t, task, "job")
+			if job.ExitCode == nil || *job.ExitCode != 3 {
+				t.Errorf("job exit code = %v, want 3", job.ExitCode)
+			}
+			jobD := inspect(t, job.DockerID)
+			app := inspect(t, h.Container(t, task, "app").DockerID)
+			if !app.State.Running || app.State.StartedAt.Before(jobD.State.FinishedAt) {
+				t.Errorf("app running=%v started %s; want running, started after job finished (%s)",
+					app.State.Running, app.State.StartedAt, jobD.State.FinishedAt)
+			}
+		},
+	}, {
+		// never is never healthy: app gives up after its startTimeout of
+		// 3s, and, being essential, stops the task.
+		file: "start-timeout.json",
+		def: h.Task("starttimeout",
+			h.App("never", "healthy-after", "1h").HealthCheckedByTestapp().NotEssential(),
+			h.App("app", "sleep").After("never", apiv1.ConditionHealthy).WithStartTimeout(3)),
+		check: func(t *testing.T, task apiv1.Task) {
+			if task.Status.KnownStatus != apiv1.StatusStopped {
+				t.Fatalf("task not stopped: %s", h.Describe(task))
+			}
+			app := h.Container(t, task, "app")
+			if !strings.Contains(app.Reason, "DependencyError: timed out after 3s waiting for container never to reach condition HEALTHY") {
+				t.Errorf("app reason %q, want the start timeout's DependencyError", app.Reason)
+			}
+			if app.StartedAt != nil {
+				t.Errorf("app started at %s although its dependency never became healthy", app.StartedAt)
+			}
+			if waited := app.FinishedAt.Sub(app.CreatedAt.Time); waited < 3*time.Second {
+				t.Errorf("app gave up %s after it was created, before its 3s startTimeout", waited)
+			}
+		},
 	}}
 	for _, c := range cases {
 		a.WriteTask(c.file, c.def.JSON())
@@ -197,7 +262,7 @@ func TestDependsOnConditions(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.TrimSuffix(c.file, ".json"), func(t *testing.T) {
 			// Settled: stopped, or the dependent container is running.
-			task := a.WaitTask(t, c.file, startTimeout, func(task apiv1.Task) (bool, string) {
+			task := a.WaitTask(t, c.file, startTimeout+10*time.Second, func(task apiv1.Task) (bool, string) {
 				app := task.Status.ContainerStatusFor("app")
 				settled := task.Status.KnownStatus == apiv1.StatusStopped ||
 					task.Status.KnownStatus == apiv1.StatusRunning && app != nil && app.KnownStatus == apiv1.StatusRunning
@@ -205,5 +270,86 @@ func TestDependsOnConditions(t *testing.T) {
 			})
 			c.check(t, task)
 		})
+	}
+}
+
+// TestStopTimeoutIsPerContainer: stopping a task gives each container its
+// own stopTimeout between SIGTERM and SIGKILL, and the agent's
+// ECS_CONTAINER_STOP_TIMEOUT (2s here) to one without.
+func TestStopTimeoutIsPerContainer(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{StopTimeout: 2 * time.Second})
+	a.WriteTask("stop.json", h.Task("stoptimeout",
+		h.App("main", "sleep"),
+		h.App("patient", "ignore-term").NotEssential().WithStopTimeout(6),
+		h.App("plain", "ignore-term").NotEssential(),
+	).JSON())
+	a.WaitTask(t, "stop.json", startTimeout, h.IsRunning)
+	a.RemoveTask("stop.json")
+	task := a.WaitTask(t, "stop.json", startTimeout, h.IsStopped)
+
+	for _, tc := range []struct {
+		name     string
+		min, max time.Duration
+	}{
+		{"patient", 6 * time.Second, 6*time.Second + 3*time.Second},
+		{"plain", 2 * time.Second, 2*time.Second + 3*time.Second},
+	} {
+		c := h.Container(t, task, tc.name)
+		if c.ExitCode == nil || *c.ExitCode != 137 {
+			t.Errorf("%s exit code %v, want 137 (SIGKILL after ignoring SIGTERM)", tc.name, c.ExitCode)
+		}
+		if c.StopRequestedAt == nil || c.FinishedAt == nil {
+			t.Fatalf("%s: stop requested %v, finished %v", tc.name, c.StopRequestedAt, c.FinishedAt)
+		}
+		if took := c.FinishedAt.Sub(c.StopRequestedAt.Time); took < tc.min || took > tc.max {
+			t.Errorf("%s was killed %s after SIGTERM, want between %s and %s", tc.name, took, tc.min, tc.max)
+		}
+	}
+}
+
+// TestRestartPolicyRestartsTheContainerInPlace: a container with a restart
+// policy that exits after its restartAttemptPeriod (60 s, ECS's least) is
+// started again in place, the same Docker container, and /v1/tasks counts
+// the restart; one that exits with an ignored exit code is not, and, being
+// essential, would stop the task: here it is not essential and just stays
+// stopped. This test takes a little over a minute.
+func TestRestartPolicyRestartsTheContainerInPlace(t *testing.T) {
+	t.Parallel()
+	a := h.Start(t, h.Options{})
+	worker := h.App("worker", "exit", "3", "61s")
+	worker.RestartPolicy = map[string]any{"enabled": true, "restartAttemptPeriod": 60}
+	done := h.App("done", "exit", "5", "1s").NotEssential()
+	done.RestartPolicy = map[string]any{"enabled": true, "ignoredExitCodes": []int{5}, "restartAttemptPeriod": 60}
+	a.WriteTask("restart.json", h.Task("restart", worker, done, h.App("main", "sleep")).JSON())
+
+	first := a.WaitTask(t, "restart.json", startTimeout, h.IsRunning)
+	workerID := h.Container(t, first, "worker").DockerID
+	task := a.WaitTask(t, "restart.json", 61*time.Second+startTimeout, func(task apiv1.Task) (bool, string) {
+		w := task.Status.ContainerStatusFor("worker")
+		return w.RestartCount == 1 && w.KnownStatus == apiv1.StatusRunning, h.Describe(task)
+	})
+	if w := h.Container(t, task, "worker"); w.DockerID != workerID {
+		t.Errorf("worker is container %s after its restart, want the same %s", w.DockerID, workerID)
+	}
+	if d := h.Container(t, task, "done"); d.KnownStatus != apiv1.StatusStopped || d.RestartCount != 0 || d.ExitCode == nil || *d.ExitCode != 5 {
+		t.Errorf("done: %s, %d restarts, exit %v; want STOPPED, none, 5 (an ignored exit code)", d.KnownStatus, d.RestartCount, d.ExitCode)
+	}
+	if task.Status.KnownStatus != apiv1.StatusRunning {
+		t.Errorf("task %s, want RUNNING throughout", task.Status.KnownStatus)
+	}
+	v1, err := a.V1Tasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]string{}
+	for _, vt := range v1.Tasks {
+		for _, c := range vt.Containers {
+			counts[c.Name] = fmt.Sprint(deref(c.RestartCount))
+		}
+	}
+	// main has no restart policy: the ECS agent leaves its RestartCount out.
+	if want := map[string]string{"worker": "1", "done": "0", "main": "<nil>"}; fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("/v1/tasks RestartCount %v, want %v", counts, want)
 	}
 }

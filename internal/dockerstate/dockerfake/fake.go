@@ -33,6 +33,7 @@ const (
 	RemoveContainer  Method = "RemoveContainer"
 	InspectContainer Method = "InspectContainer"
 	PullImage        Method = "PullImage"
+	ImportImage      Method = "ImportImage"
 	EnsureVolume     Method = "EnsureVolume"
 	RemoveVolume     Method = "RemoveVolume"
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -51,6 +52,22 @@ func (f *Fake) PullImage(ctx context.Context, ref string, auth dockerstate.PullA
 		progress(img.Size/2, img.Size)
 		progress(img.Size, img.Size)
 	}
+	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: img.ID})
+	return nil
+}
+
+// ImportImage fakes Docker.ImportImage: the image becomes present under
+// ref, and ImageChanged is announced. The root filesystem is read, not kept.
+func (f *Fake) ImportImage(ctx context.Context, ref string, rootfs io.Reader, entrypoint []string) error {
+	if _, err := io.Copy(io.Discard, rootfs); err != nil {
+		return fmt.Errorf("import image %s: %w", ref, err)
+	}
+	if err := f.enter(ctx, ImportImage); err != nil {
+		return err
+	}
+	img := dockerstate.Image{ID: f.newImageIDLocked(), RepoTags: []string{ref}, Size: fakeImageSize, Created: f.Now()}
+	f.images.Put(img)
+	f.mu.Unlock()
 	f.notify(dockerstate.Change{Kind: dockerstate.ImageChanged, ImageRef: img.ID})
 	return nil
 }

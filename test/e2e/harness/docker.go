@@ -15,6 +15,8 @@ const (
 	LabelTaskARN       = "com.amazonaws.ecs.task-arn"
 	LabelContainerName = "com.amazonaws.ecs.container-name"
 	LabelCluster       = "com.amazonaws.ecs.cluster"
+	LabelFamily        = "com.amazonaws.ecs.task-definition-family"
+	LabelVersion       = "com.amazonaws.ecs.task-definition-version"
 )
 
 // DockerContainer is what `docker inspect` says of a container, as far as

@@ -7,6 +7,7 @@ import "encoding/json"
 type TaskDefinition struct {
 	Family               string                `json:"family"`
 	NetworkMode          string                `json:"networkMode,omitempty"`
+	TaskRoleArn          string                `json:"taskRoleArn,omitempty"`
 	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
 }
 
@@ -22,8 +23,17 @@ type ContainerDefinition struct {
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
 	Environment  []KeyValue    `json:"environment,omitempty"`
 	Secrets      []SecretRef   `json:"secrets,omitempty"`
+	StartTimeout int           `json:"startTimeout,omitempty"`
+	StopTimeout  *int          `json:"stopTimeout,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
+	// VersionConsistency is "enabled" (ECS's default when empty) or
+	// "disabled".
+	VersionConsistency string `json:"versionConsistency,omitempty"`
+	// RestartPolicy is the restartPolicy object, as JSON would have it.
+	RestartPolicy map[string]any `json:"restartPolicy,omitempty"`
+	// LinuxParameters is the linuxParameters object, as JSON would have it.
+	LinuxParameters map[string]any `json:"linuxParameters,omitempty"`
 }
 
 // PortMapping is one entry of portMappings.
@@ -82,6 +92,18 @@ func (c ContainerDefinition) NotEssential() ContainerDefinition {
 // After adds a dependsOn entry: c waits for container to reach condition.
 func (c ContainerDefinition) After(container, condition string) ContainerDefinition {
 	c.DependsOn = append(append([]Dependency(nil), c.DependsOn...), Dependency{ContainerName: container, Condition: condition})
+	return c
+}
+
+// WithStartTimeout sets how long (seconds) c waits for its dependencies.
+func (c ContainerDefinition) WithStartTimeout(seconds int) ContainerDefinition {
+	c.StartTimeout = seconds
+	return c
+}
+
+// WithStopTimeout sets how long (seconds) c has between SIGTERM and SIGKILL.
+func (c ContainerDefinition) WithStopTimeout(seconds int) ContainerDefinition {
+	c.StopTimeout = &seconds
 	return c
 }
 

@@ -221,7 +221,21 @@ type IntrospectionContainer struct {
 	DockerID   string              `json:"DockerId"`
 	DockerName string              `json:"DockerName"`
 	Name       string              `json:"Name"`
+	Image      string              `json:"Image"`
+	ImageID    string              `json:"ImageID"`
 	Ports      []IntrospectionPort `json:"Ports"`
+	// CreatedAt and StartedAt are as the endpoint writes them.
+	CreatedAt    string                `json:"CreatedAt"`
+	StartedAt    string                `json:"StartedAt"`
+	Volumes      []IntrospectionVolume `json:"Volumes"`
+	RestartCount *int                  `json:"RestartCount"`
+}
+
+// IntrospectionVolume is one mount of a /v1/tasks container.
+type IntrospectionVolume struct {
+	DockerName  string `json:"DockerName"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
 }
 
 // IntrospectionPort is one port binding of a /v1/tasks container.
