@@ -34,6 +34,12 @@ type TaskOptions struct {
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior
+	// TaskIAMRole is ECS_ENABLE_TASK_IAM_ROLE: tasks with a task role run
+	// (bridge and none network modes).
+	TaskIAMRole bool
+	// TaskIAMRoleNetworkHost is ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST:
+	// host-network tasks with a task role run.
+	TaskIAMRoleNetworkHost bool
 }
 
 // TaskReconciler drives one task's containers through the ECS lifecycle:
@@ -46,6 +52,9 @@ type TaskReconciler struct {
 	Events Recorder
 	Now    Clock
 	Opts   TaskOptions
+	// Credentials tells whether a task's roles have their credentials;
+	// nil holds none, so tasks with a role wait.
+	Credentials HeldCredentials
 }
 
 var _ reconcile.Reconciler = (*TaskReconciler)(nil)
@@ -134,6 +143,9 @@ type taskRun struct {
 	task *apiv1.Task
 	now  time.Time
 	log  logr.Logger
+	// creds are the task's credentials ids, once ensureCredentials found
+	// them all held.
+	creds *roleCredentials
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

@@ -67,6 +67,9 @@ func (t *taskRun) refusal() string {
 	if t.task.Spec.DefinitionError != "" {
 		return t.task.Spec.DefinitionError
 	}
+	if reason := t.roleRefusal(); reason != "" {
+		return reason
+	}
 	for _, c := range t.task.Spec.Containers {
 		if c.Privileged && t.r.Opts.DisablePrivileged {
 			return fmt.Sprintf("CannotCreateContainerError: container %s is privileged, and privileged containers are disabled on this instance (ECS_DISABLE_PRIVILEGED=true)", c.Name)
@@ -155,6 +158,9 @@ func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wa
 	case apiv1.StatusNone, apiv1.StatusPulled:
 		if !t.dependenciesCreated(c) {
 			return "", nil
+		}
+		if ready, reason, err := t.ensureCredentials(ctx); err != nil || !ready {
+			return reason, err
 		}
 		ready, reason, err := t.ensureImage(ctx, c, cs)
 		if err != nil || !ready {

@@ -26,6 +26,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
@@ -90,7 +91,9 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
 	}
 	recorder := events.NewRecorder(st, log.WithName("events"))
-	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg))
+	// Task roles' credentials live here, in memory only.
+	holder := credentials.NewHolder()
+	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg), executionRole(holder))
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
 		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
@@ -110,12 +113,21 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				DisablePrivileged: cfg.DisablePrivileged,
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
 				PullBehavior:      cfg.ImagePullBehavior,
+
+				TaskIAMRole:            cfg.TaskIAMRoleEnabled,
+				TaskIAMRoleNetworkHost: cfg.TaskIAMRoleEnabledForNetworkHost,
 			},
+			Credentials: holder,
 		},
 		Images: &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now, Auth: registryAuth,
 			Opts: controllers.ImageOptions{PullBehavior: cfg.ImagePullBehavior}},
-		Ports:       &controllers.PortReconciler{Store: st},
-		TaskWorkers: max(8, 4*runtime.NumCPU()),
+		Ports: &controllers.PortReconciler{Store: st},
+		Credentials: &controllers.CredentialsReconciler{
+			Store: st, Holder: holder, Events: recorder, Now: time.Now,
+			STS: &credentials.STS{Config: awsConfig(ecs, cfg)},
+		},
+		CredentialsChanges: holder,
+		TaskWorkers:        max(8, 4*runtime.NumCPU()),
 	}
 	if !cfg.ImageCleanupDisabled {
 		set.ImageCleanup = imageCleanup(cfg, st, docker, recorder)

@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/version"
@@ -52,6 +54,18 @@ func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context)
 	}
 	return func(ctx context.Context) (aws.Config, error) {
 		return controlplane.LoadAWSConfig(ctx, clientOptions(cfg))
+	}
+}
+
+// executionRole gives ECR token requests a task's execution role
+// credentials, from the holder: the role's credentials are held before the
+// task asks for its images (the tasks reconciler waits for them).
+func executionRole(h *credentials.Holder) func(context.Context, string) (aws.CredentialsProvider, error) {
+	return func(_ context.Context, roleArn string) (aws.CredentialsProvider, error) {
+		if _, ok := h.ForRole(apiv1.RoleTypeExecution, roleArn); !ok {
+			return nil, fmt.Errorf("no credentials held for execution role %s", roleArn)
+		}
+		return h.RoleProvider(apiv1.RoleTypeExecution, roleArn), nil
 	}
 }
 

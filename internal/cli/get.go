@@ -47,6 +47,7 @@ var views = []view{
 	{names: []string{"images", "image"}, res: mustResource("images"), columns: imageColumns, rows: imageRows, match: matchImage},
 	{names: []string{"ports", "port", "portallocations", "portallocation"}, res: mustResource("portallocations"), columns: portColumns, rows: portRows},
 	{names: []string{"events", "event"}, res: mustResource("events"), columns: eventColumns, rows: eventRows},
+	{names: []string{"credentials", "credential", "creds"}, res: mustResource("credentials"), columns: credentialsColumns, rows: credentialsRows, match: matchCredentials},
 }
 
 func viewFor(name string) (view, error) {
@@ -57,7 +58,7 @@ func viewFor(name string) (view, error) {
 			}
 		}
 	}
-	return view{}, fmt.Errorf("unknown type %q: use tasks, containers, images, ports or events", name)
+	return view{}, fmt.Errorf("unknown type %q: use tasks, containers, images, ports, events or credentials", name)
 }
 
 type getFlags struct {
@@ -68,13 +69,13 @@ type getFlags struct {
 func newGetCommand(o *options) *cobra.Command {
 	g := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get (tasks|containers|images|ports|events) [NAME...]",
-		Short: "List the agent's tasks, containers, images, host ports or events",
+		Use:   "get (tasks|containers|images|ports|events|credentials) [NAME...]",
+		Short: "List the agent's tasks, containers, images, host ports, events or task role credentials",
 		Long: "List the agent's objects as a table, or as JSON or YAML (-o). Tasks may be named by\n" +
 			"id, ARN or a unique id prefix. Reads the running agent, or its store when it is stopped.",
 		Example:   "  ecs-agent get tasks\n  ecs-agent get containers -o wide\n  ecs-agent get tasks -o json\n  ecs-agent get tasks -w",
 		Args:      cobra.MinimumNArgs(1),
-		ValidArgs: []string{"tasks", "containers", "images", "ports", "events"},
+		ValidArgs: []string{"tasks", "containers", "images", "ports", "events", "credentials"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runGet(cmd.Context(), o, g, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

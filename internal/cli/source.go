@@ -186,6 +186,9 @@ func (s *storeSource) list(ctx context.Context, res introspection.Resource, filt
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
+	if err := res.RedactList(list); err != nil {
+		return nil, fmt.Errorf("list %s from %s: %w", res.Name, s.where(), err)
+	}
 	return list, nil
 }
 

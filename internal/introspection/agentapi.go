@@ -77,6 +77,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
+	if err := res.RedactList(list); err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("list %s: %v", res.Name, err))
+		return
+	}
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -96,7 +100,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		s.opts.Log.Error(err, "serve get", "resource", res.Name, "name", name)
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
-		writeJSON(w, http.StatusOK, obj)
+		writeJSON(w, http.StatusOK, res.Shown(obj))
 	}
 }
 
@@ -139,6 +143,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 		if ev, ok := item.(*apiv1.Event); ok && !filter.Match(ev) {
 			continue
 		}
+		if so, ok := item.(store.Object); ok {
+			item = res.Shown(so)
+		}
 		if out.send(string(store.Added), item) != nil {
 			return
 		}
@@ -163,7 +170,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 			if e, ok := ev.Object.(*apiv1.Event); ok && !filter.Match(e) {
 				continue
 			}
-			if out.send(string(ev.Type), ev.Object) != nil || out.flush() != nil {
+			if out.send(string(ev.Type), res.Shown(ev.Object)) != nil || out.flush() != nil {
 				return
 			}
 		}
