@@ -146,6 +146,9 @@ type taskRun struct {
 	// creds are the task's credentials ids, once ensureCredentials found
 	// them all held.
 	creds *roleCredentials
+	// newMetadataIDs says observe gave containers their metadata ids in
+	// this pass: they are stored before any container is created.
+	newMetadataIDs bool
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

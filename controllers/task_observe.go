@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -31,6 +33,12 @@ func (t *taskRun) observe() {
 		if cs == nil {
 			st.Containers = append(st.Containers, apiv1.ContainerStatus{Name: spec.Name, KnownStatus: apiv1.StatusNone})
 			cs = &st.Containers[len(st.Containers)-1]
+		}
+		if cs.MetadataID == "" && cs.DockerID == "" {
+			// Its environment will name it: it must be stored before
+			// the container is created (syncRunning waits for that).
+			cs.MetadataID = uuid.NewString()
+			t.newMetadataIDs = true
 		}
 		dc, ok := t.findContainer(cs, byName[spec.Name])
 		if ok {

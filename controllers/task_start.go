@@ -21,6 +21,10 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if reason := t.refusal(); reason != "" {
 		return step{stopReason: reason}, nil
 	}
+	if t.newMetadataIDs {
+		// Persist the ids the containers' environments will carry first.
+		return step{requeueAfter: time.Millisecond}, nil
+	}
 	var after wakeup
 	if reason, err := t.handleExits(ctx, &after); err != nil || reason != "" {
 		return step{stopReason: reason}, err

@@ -70,6 +70,11 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("listen for the introspection API on %s (ECS_INTROSPECTION_PORT=%d): %w", introspectionAddr(cfg), cfg.IntrospectionPort, err)
 	}
 	defer lis.Close()
+	mdLis, err := net.Listen("tcp", metadataAddr(cfg))
+	if err != nil {
+		return fmt.Errorf("listen for the task metadata endpoint on %s (ECS_TASK_METADATA_PORT=%d): %w", metadataAddr(cfg), cfg.TaskMetadataPort, err)
+	}
+	defer mdLis.Close()
 	ecs, err := ecsClient(ctx, cfg)
 	if err != nil {
 		return err
@@ -161,12 +166,21 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 
 	// Watch streams never end by themselves; shutdown must end them.
 	srv.RegisterOnShutdown(intro.CloseWatches)
+	var stats *dockerstate.Stats
+	if !cfg.DisableMetrics {
+		stats = dockerstate.NewStats(docker)
+	}
+	md := taskMetadata(cfg, st, holder, docker, stats, log.WithName("taskmetadata"))
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return docker.Run(ctx) })
 	g.Go(func() error { recorder.Run(ctx); return nil })
 	g.Go(func() error { return set.Run(ctx) })
 	g.Go(func() error { return src.Run(ctx) })
+	if stats != nil {
+		g.Go(func() error { return stats.Run(ctx) })
+	}
+	g.Go(func() error { return md.run(ctx, mdLis) })
 	if ecsSrc != nil {
 		g.Go(func() error { return ecsSrc.Run(ctx) })
 	}
@@ -192,6 +206,10 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 
 func introspectionAddr(cfg *config.Config) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IntrospectionPort))
+}
+
+func metadataAddr(cfg *config.Config) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TaskMetadataPort))
 }
 
 // registerOffline records this host as a container instance that no control

@@ -177,6 +177,10 @@ type Config struct {
 	IntrospectionPort int
 	// TaskMetadataPort is ECS_TASK_METADATA_PORT (ours).
 	TaskMetadataPort int
+	// TaskMetadataRateLimit is ECS_TASK_METADATA_RPS_LIMIT ("rate,burst"):
+	// the task metadata endpoint's requests a second and burst, per client
+	// IP and path.
+	TaskMetadataRateLimit RateLimit
 	// ConfigFile is the configuration file that was read ("" if none was:
 	// the default file may be missing).
 	ConfigFile string
@@ -193,6 +197,15 @@ type Config struct {
 	// for the start-up log.
 	Warnings []string
 }
+
+// RateLimit is a token bucket: Rate requests a second, in bursts of up to
+// Burst.
+type RateLimit struct {
+	Rate, Burst int
+}
+
+// String formats l as ECS_TASK_METADATA_RPS_LIMIT is written.
+func (l RateLimit) String() string { return fmt.Sprintf("%d,%d", l.Rate, l.Burst) }
 
 // DBPath is the agent's store file.
 func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "agent.db") }

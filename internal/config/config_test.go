@@ -87,6 +87,7 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_IMAGE_PULL_INACTIVITY_TIMEOUT":        "1m",
 		"ECS_EXCLUDE_UNTRACKED_IMAGE":              "",
 		"ECS_CONTAINER_INSTANCE_TAGS":              "{}",
+		"ECS_TASK_METADATA_RPS_LIMIT":              "40,60",
 		"ECS_DYNAMIC_HOST_PORT_RANGE":              "32768-60999",
 		"ECS_STATIC_TASKS_DIR":                     "/etc/ecs/tasks.d",
 		"ECS_OFFLINE":                              "false",
@@ -300,5 +301,22 @@ func TestRegionFallsBackToAWSRegion(t *testing.T) {
 	c = mustLoad(t, []string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=us-east-1"}, "")
 	if c.Region != "us-east-1" || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "differ") {
 		t.Errorf("Region %q, warnings %q", c.Region, c.Warnings)
+	}
+}
+
+// A bad ECS_TASK_METADATA_RPS_LIMIT is ignored with a warning, as the ECS
+// agent ignores it; a good one is taken.
+func TestTaskMetadataRateLimitFallsBackToTheDefaultWithAWarning(t *testing.T) {
+	for value, want := range map[string]RateLimit{
+		"10,20": {10, 20}, " 5 , 7 ": {5, 7}, "0,60": {40, 60}, "40": {40, 60}, "a,b": {40, 60}, "40,-1": {40, 60},
+	} {
+		c, err := Loader{DefaultFile: "/nonexistent", EphemeralPortRangeFile: "/nonexistent"}.Load([]string{"ECS_TASK_METADATA_RPS_LIMIT=" + value}, "")
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		warned := strings.Contains(strings.Join(c.Warnings, "\n"), "ECS_TASK_METADATA_RPS_LIMIT")
+		if c.TaskMetadataRateLimit != want || warned != (want == RateLimit{40, 60}) {
+			t.Errorf("%q: limit %v, warned %v; want %v", value, c.TaskMetadataRateLimit, warned, want)
+		}
 	}
 }

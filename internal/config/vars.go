@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
@@ -100,6 +102,7 @@ var variables = []variable{
 	field("ECS_IMAGE_PULL_INACTIVITY_TIMEOUT", "1m", func(c *Config) *time.Duration { return &c.ImagePullInactivityTimeout }, parsePositiveDuration, fmtDuration),
 	field("ECS_EXCLUDE_UNTRACKED_IMAGE", "", func(c *Config) *[]string { return &c.ExcludeUntrackedImages }, parseCommaList, fmtCommaList),
 	field("ECS_CONTAINER_INSTANCE_TAGS", "{}", func(c *Config) *map[string]string { return &c.ContainerInstanceTags }, parseStringMap(128, 256), formatJSON),
+	rpsLimit,
 	// The default (the kernel's ephemeral range) is filled in by finish.
 	field("ECS_DYNAMIC_HOST_PORT_RANGE", "", func(c *Config) *PortRange { return &c.DynamicHostPortRange }, parsePortRange, PortRange.String),
 
@@ -111,6 +114,25 @@ var variables = []variable{
 	field("ECS_POLL_INTERVAL", "10s", func(c *Config) *time.Duration { return &c.PollInterval }, parsePositiveDuration, fmtDuration),
 	field("ECS_INTROSPECTION_PORT", fmt.Sprint(DefaultIntrospectionPort), func(c *Config) *int { return &c.IntrospectionPort }, parsePort, fmtInt),
 	field("ECS_TASK_METADATA_PORT", fmt.Sprint(DefaultTaskMetadataPort), func(c *Config) *int { return &c.TaskMetadataPort }, parsePort, fmtInt),
+}
+
+// rpsLimit is ECS_TASK_METADATA_RPS_LIMIT. A bad value (not two positive
+// whole numbers) is ignored with a warning, as the ECS agent ignores it.
+var rpsLimit = variable{
+	name: "ECS_TASK_METADATA_RPS_LIMIT",
+	def:  "40,60",
+	parse: func(c *Config, s string) error {
+		r, b, ok := strings.Cut(s, ",")
+		rate, err1 := strconv.Atoi(strings.TrimSpace(r))
+		burst, err2 := strconv.Atoi(strings.TrimSpace(b))
+		if !ok || err1 != nil || err2 != nil || rate <= 0 || burst <= 0 {
+			c.warnf("ECS_TASK_METADATA_RPS_LIMIT=%q is not rate,burst (two positive whole numbers, e.g. 40,60) and is ignored: using 40,60", s)
+			rate, burst = 40, 60
+		}
+		c.TaskMetadataRateLimit = RateLimit{Rate: rate, Burst: burst}
+		return nil
+	},
+	format: func(c *Config) string { return c.TaskMetadataRateLimit.String() },
 }
 
 // Variables read outside the table.

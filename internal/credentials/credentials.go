@@ -39,10 +39,11 @@
 package credentials
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/google/uuid"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 )
@@ -72,14 +73,7 @@ type Key struct {
 	Role    apiv1.RoleType
 }
 
-// NewID returns a new credentials id: a version 4 UUID from crypto/rand,
-// 122 random bits, the shape of the ids ECS mints.
-func NewID() string {
-	var b [16]byte
-	// crypto/rand.Read never fails (Go 1.24+: it crashes the program
-	// rather than return an error).
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40 // version 4
-	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+// NewID returns a new credentials id: a version 4 UUID from crypto/rand
+// (google/uuid reads it without a pool), 122 random bits, the shape of the
+// ids ECS mints.
+func NewID() string { return uuid.NewString() }
