@@ -34,6 +34,10 @@ type TaskOptions struct {
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior
+	// Region is the agent's region, which containers get as AWS_REGION and
+	// AWS_DEFAULT_REGION unless their definition or image sets them; ""
+	// (offline without a region) gives them none.
+	Region string
 	// TaskIAMRole is ECS_ENABLE_TASK_IAM_ROLE: tasks with a task role run
 	// (bridge and none network modes).
 	TaskIAMRole bool

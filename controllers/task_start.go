@@ -223,6 +223,11 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 		return "", fmt.Errorf("allocate ports of task %s: %w", t.task.Name, err)
 	}
 	cfg := t.containerConfig(c, bindings)
+	agentEnv, err := t.agentEnvironment(ctx, c, cs)
+	if err != nil {
+		return "", fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
+	}
+	cfg.Env = append(cfg.Env, agentEnv...)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if err != nil {
 		if dockerstate.IsTransient(err) {

@@ -119,6 +119,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				LoggingDrivers:    cfg.AvailableLoggingDrivers,
 				PullBehavior:      cfg.ImagePullBehavior,
 
+				Region:                 agentRegion(ecs, cfg),
 				TaskIAMRole:            cfg.TaskIAMRoleEnabled,
 				TaskIAMRoleNetworkHost: cfg.TaskIAMRoleEnabledForNetworkHost,
 			},

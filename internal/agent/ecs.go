@@ -57,6 +57,15 @@ func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context)
 	}
 }
 
+// agentRegion is the region tasks are told: the ECS client's, which may
+// come from the instance metadata service, else the configured one.
+func agentRegion(c *controlplane.Client, cfg *config.Config) string {
+	if c != nil {
+		return c.Region
+	}
+	return cfg.Region
+}
+
 // executionRole gives ECR token requests a task's execution role
 // credentials, from the holder: the role's credentials are held before the
 // task asks for its images (the tasks reconciler waits for them).

@@ -35,6 +35,7 @@ const (
 	PullImage        Method = "PullImage"
 	EnsureVolume     Method = "EnsureVolume"
 	RemoveVolume     Method = "RemoveVolume"
+	ImageEnv         Method = "ImageEnv"
 )
 
 // ErrTransient is a daemon-unavailable error: dockerstate.IsTransient
@@ -54,6 +55,7 @@ type Fake struct {
 	images     dockerstate.ImageIndex
 	nextImage  int
 	pulls      map[string]error
+	imageEnv   map[string][]string
 	volumes    map[string]Volume
 	faults     map[Method][]fault
 	calls      map[Method]int
@@ -94,6 +96,7 @@ func New() *Fake {
 		synced:     true,
 		containers: map[string]*entry{},
 		pulls:      map[string]error{},
+		imageEnv:   map[string][]string{},
 		volumes:    map[string]Volume{},
 		faults:     map[Method][]fault{},
 		calls:      map[Method]int{},
