@@ -127,6 +127,14 @@ type Config struct {
 	TaskIAMRoleEnabled bool
 	// TaskIAMRoleEnabledForNetworkHost is ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST.
 	TaskIAMRoleEnabledForNetworkHost bool
+	// SkipLocalhostTrafficFilter is ECS_SKIP_LOCALHOST_TRAFFIC_FILTER
+	// (ecs-init's): setup-host leaves out the rule that drops off-host
+	// packets for 127.0.0.0/8.
+	SkipLocalhostTrafficFilter bool
+	// AllowOffhostIntrospectionAccess is
+	// ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS (ecs-init's): setup-host leaves
+	// out the rules that keep other hosts from the introspection port.
+	AllowOffhostIntrospectionAccess bool
 	// ImageCleanupDisabled is ECS_DISABLE_IMAGE_CLEANUP.
 	ImageCleanupDisabled bool
 	// ImageCleanupInterval is ECS_IMAGE_CLEANUP_INTERVAL.

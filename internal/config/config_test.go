@@ -76,6 +76,8 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_CONTAINER_STOP_TIMEOUT":               "30s",
 		"ECS_ENABLE_TASK_IAM_ROLE":                 "false",
 		"ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST":    "false",
+		"ECS_SKIP_LOCALHOST_TRAFFIC_FILTER":        "false",
+		"ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS":   "false",
 		"ECS_DISABLE_IMAGE_CLEANUP":                "false",
 		"ECS_IMAGE_CLEANUP_INTERVAL":               "30m",
 		"ECS_IMAGE_MINIMUM_CLEANUP_AGE":            "1h",

@@ -89,6 +89,9 @@ var variables = []variable{
 	field("ECS_CONTAINER_STOP_TIMEOUT", "30s", func(c *Config) *time.Duration { return &c.ContainerStopTimeout }, parseDuration, fmtDuration),
 	field("ECS_ENABLE_TASK_IAM_ROLE", "false", func(c *Config) *bool { return &c.TaskIAMRoleEnabled }, parseBool, fmtBool),
 	field("ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST", "false", func(c *Config) *bool { return &c.TaskIAMRoleEnabledForNetworkHost }, parseBool, fmtBool),
+	// ecs-init's, read by ecs-agent setup-host.
+	field("ECS_SKIP_LOCALHOST_TRAFFIC_FILTER", "false", func(c *Config) *bool { return &c.SkipLocalhostTrafficFilter }, parseBool, fmtBool),
+	field("ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS", "false", func(c *Config) *bool { return &c.AllowOffhostIntrospectionAccess }, parseBool, fmtBool),
 	field("ECS_DISABLE_IMAGE_CLEANUP", "false", func(c *Config) *bool { return &c.ImageCleanupDisabled }, parseBool, fmtBool),
 	field("ECS_IMAGE_CLEANUP_INTERVAL", "30m", func(c *Config) *time.Duration { return &c.ImageCleanupInterval }, parseDuration, fmtDuration),
 	field("ECS_IMAGE_MINIMUM_CLEANUP_AGE", "1h", func(c *Config) *time.Duration { return &c.ImageMinimumCleanupAge }, parseDuration, fmtDuration),

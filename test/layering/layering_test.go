@@ -74,6 +74,14 @@ var rules = []rule{
 		allowed:  []string{"internal/credentials"},
 	},
 	{
+		// The host's firewall is changed by setup-host alone, never by
+		// the running agent.
+		name:     "only internal/hostsetup imports iptables",
+		imported: "github.com/coreos/go-iptables",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/hostsetup"},
+	},
+	{
 		// The objects are the bottom layer: everything may import them,
 		// so they import nothing of ours (small helpers only).
 		name:     "api/v1 imports nothing of this module",
