@@ -56,6 +56,7 @@ type Fake struct {
 	secrets  map[string]*Secret    // by full ARN
 	calls    []Call
 	failNext map[string]string // action → error code for its next call
+	held     map[string]int    // action → Hold calls not yet released
 }
 
 // key is an access key the fake accepts: a user's long-term key or a
@@ -92,6 +93,7 @@ func New(opts Options) *Fake {
 	return &Fake{
 		opts: opts, keys: map[string]*key{}, roles: map[string]*role{},
 		params: map[string]*Parameter{}, secrets: map[string]*Secret{}, failNext: map[string]string{},
+		held: map[string]int{},
 	}
 }
 
@@ -241,10 +243,14 @@ func (f *Fake) record(c Call) {
 	f.calls = append(f.calls, c)
 }
 
-// injected returns the error code FailNext set for action, once.
+// injected returns the error code FailNext set for action, once, or
+// ServiceUnavailable while the action is held.
 func (f *Fake) injected(action string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.held[action] > 0 {
+		return "ServiceUnavailable"
+	}
 	code := f.failNext[action]
 	delete(f.failNext, action)
 	return code
@@ -257,9 +263,26 @@ func randomHex(n int) string {
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	if code == "ServiceUnavailable" {
+		status = http.StatusServiceUnavailable
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.Header().Set("X-Amzn-RequestId", randomHex(16))
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+}
+
+// Hold makes every call of action fail with STS's and the JSON services'
+// ServiceUnavailable (a 503 the SDKs retry) until the returned release is
+// called: an endpoint that is down for a while.
+func (f *Fake) Hold(action string) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held[action]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.held[action]--
+	}
 }

@@ -31,6 +31,9 @@ func (f *Fake) serveSTS(w http.ResponseWriter, r *http.Request, who caller) {
 	default:
 		code = f.injected(action)
 		status, msg = http.StatusForbidden, "injected failure"
+		if code == "ServiceUnavailable" {
+			status = http.StatusServiceUnavailable
+		}
 	}
 	if code == "" {
 		switch action {

@@ -7,6 +7,8 @@ import "encoding/json"
 type TaskDefinition struct {
 	Family               string                `json:"family"`
 	NetworkMode          string                `json:"networkMode,omitempty"`
+	TaskRoleArn          string                `json:"taskRoleArn,omitempty"`
+	ExecutionRoleArn     string                `json:"executionRoleArn,omitempty"`
 	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
 }
 
@@ -22,6 +24,30 @@ type ContainerDefinition struct {
 	HealthCheck  *HealthCheck  `json:"healthCheck,omitempty"`
 	// RepositoryCredentials is {"credentialsParameter": …}.
 	RepositoryCredentials map[string]string `json:"repositoryCredentials,omitempty"`
+	Environment           []KeyValue        `json:"environment,omitempty"`
+	// Secrets are {"name": …, "valueFrom": …}.
+	Secrets []KeyValue `json:"secrets,omitempty"`
+}
+
+// KeyValue is an environment entry ({"name", "value"}) or, as a secret,
+// {"name", "valueFrom"}.
+type KeyValue struct {
+	Name      string `json:"name"`
+	Value     string `json:"value,omitempty"`
+	ValueFrom string `json:"valueFrom,omitempty"`
+}
+
+// Env adds an environment variable.
+func (c ContainerDefinition) Env(name, value string) ContainerDefinition {
+	c.Environment = append(append([]KeyValue(nil), c.Environment...), KeyValue{Name: name, Value: value})
+	return c
+}
+
+// Secret adds a secret: the variable name gets the value of valueFrom (an
+// SSM parameter or a Secrets Manager secret).
+func (c ContainerDefinition) Secret(name, valueFrom string) ContainerDefinition {
+	c.Secrets = append(append([]KeyValue(nil), c.Secrets...), KeyValue{Name: name, ValueFrom: valueFrom})
+	return c
 }
 
 // PortMapping is one entry of portMappings.
