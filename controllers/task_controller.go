@@ -59,6 +59,9 @@ type TaskReconciler struct {
 	// Credentials tells whether a task's roles have their credentials;
 	// nil holds none, so tasks with a role wait.
 	Credentials HeldCredentials
+	// Secrets reads containers' secrets; nil refuses containers that have
+	// any.
+	Secrets SecretReader
 }
 
 var _ reconcile.Reconciler = (*TaskReconciler)(nil)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/credentials"
+	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
 
@@ -84,4 +86,25 @@ func (t *taskRun) ensureCredentials(ctx context.Context) (ready bool, stopReason
 	}
 	t.creds = &rc
 	return true, "", nil
+}
+
+// awslogsOptionCredentialsEndpoint is the awslogs log driver's option that
+// names where dockerd gets the credentials it sends logs with: ECS points it
+// at the execution role's credentials (agent/api/task/task.go).
+const awslogsOptionCredentialsEndpoint = "awslogs-credentials-endpoint"
+
+// awslogsCredentials gives an awslogs container the execution role's
+// credentials path, as ECS does; dockerd fetches them from 169.254.170.2
+// (setup-host's OUTPUT rule).
+func (t *taskRun) awslogsCredentials(cfg *dockerstate.CreateConfig) {
+	lc := cfg.LogConfig
+	if lc == nil || lc.Driver != "awslogs" || t.creds == nil || t.creds.executionID == "" {
+		return
+	}
+	opts := maps.Clone(lc.Options)
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	opts[awslogsOptionCredentialsEndpoint] = apiv1.CredentialsRelativeURI(t.creds.executionID)
+	cfg.LogConfig = &dockerstate.LogConfig{Driver: lc.Driver, Options: opts}
 }

@@ -215,6 +215,13 @@ func (t *taskRun) failContainer(c *apiv1.ContainerSpec, cs *apiv1.ContainerStatu
 }
 
 func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) (string, error) {
+	secretEnv, reason, err := t.secretEnvironment(ctx, c)
+	if err != nil || reason != "" {
+		if reason != "" {
+			return t.failContainer(c, cs, reason), nil
+		}
+		return "", err
+	}
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
 		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
@@ -227,7 +234,10 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	if err != nil {
 		return "", fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
 	}
-	cfg.Env = append(cfg.Env, agentEnv...)
+	// The definition's environment, then its secrets, then the agent's,
+	// whose names win.
+	cfg.Env = append(append(cfg.Env, secretEnv...), agentEnv...)
+	t.awslogsCredentials(&cfg)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if err != nil {
 		if dockerstate.IsTransient(err) {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -32,6 +33,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 	"github.com/ecs-agent/ecs-agent/internal/registryauth"
+	"github.com/ecs-agent/ecs-agent/internal/secrets"
 	"github.com/ecs-agent/ecs-agent/internal/static"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/version"
@@ -98,7 +100,10 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	recorder := events.NewRecorder(st, log.WithName("events"))
 	// Task roles' credentials live here, in memory only.
 	holder := credentials.NewHolder()
-	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg), executionRole(holder))
+	secretReader := &secrets.Reader{Config: awsConfig(ecs, cfg), Role: func(roleArn string) aws.CredentialsProvider {
+		return holder.RoleProvider(apiv1.RoleTypeExecution, roleArn)
+	}}
+	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg), executionRole(holder), secretReader)
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
 		Dynamic:     ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
@@ -124,6 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				TaskIAMRoleNetworkHost: cfg.TaskIAMRoleEnabledForNetworkHost,
 			},
 			Credentials: holder,
+			Secrets:     secretReader,
 		},
 		Images: &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now, Auth: registryAuth,
 			Opts: controllers.ImageOptions{PullBehavior: cfg.ImagePullBehavior}},

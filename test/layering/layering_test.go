@@ -74,6 +74,20 @@ var rules = []rule{
 		allowed:  []string{"internal/credentials"},
 	},
 	{
+		// Secret values are read in one place, which hands them to the
+		// container's environment and nowhere else.
+		name:     "only internal/secrets imports the SSM client",
+		imported: "github.com/aws/aws-sdk-go-v2/service/ssm",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/secrets"},
+	},
+	{
+		name:     "only internal/secrets imports the Secrets Manager client",
+		imported: "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/secrets"},
+	},
+	{
 		// The host's firewall is changed by setup-host alone, never by
 		// the running agent.
 		name:     "only internal/hostsetup imports iptables",
