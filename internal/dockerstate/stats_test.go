@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/testwait"
+	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
 // runStats starts a sampler on the fixture's Docker until the test ends.
@@ -125,9 +126,9 @@ func BenchmarkStatsSampler(b *testing.B) {
 
 // cpuOver is the CPU time this process and dockerd use over the window.
 func cpuOver(window time.Duration, dockerd int) (self, daemon time.Duration) {
-	s0, d0 := selfCPU(), procCPU(dockerd)
+	s0, d0 := selfCPU(), h.ProcessCPU(dockerd)
 	time.Sleep(window) // measuring a rate over a fixed window, not waiting for an event
-	return selfCPU() - s0, procCPU(dockerd) - d0
+	return selfCPU() - s0, h.ProcessCPU(dockerd) - d0
 }
 
 func selfCPU() time.Duration {
@@ -136,25 +137,10 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procCPU reads a process's user and system time from /proc (clock ticks
-// of 10ms on Linux).
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command (which may hold spaces) start after ")".
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
 func dockerdPID(b *testing.B) int {
-	out, err := exec.Command("pidof", "dockerd").Output()
-	pid, perr := strconv.Atoi(strings.Fields(string(out) + " 0")[0])
-	if err != nil || perr != nil || pid == 0 {
-		b.Skipf("dockerd's pid not found (%v): its CPU cannot be measured", err)
+	pid := h.DockerdPID()
+	if pid == 0 {
+		b.Skip("dockerd's pid not found: its CPU cannot be measured")
 	}
 	return pid
 }

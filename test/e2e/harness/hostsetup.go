@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -46,4 +48,16 @@ func (a *Agent) SetupHost(extraEnv ...string) {
 func Logs(id string) (string, error) {
 	out, err := exec.Command("docker", "logs", id).CombinedOutput()
 	return string(out), err
+}
+
+// Get fetches url with client and returns the status and the body; an
+// error becomes status 0 and its text.
+func Get(client *http.Client, url string) (int, string) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
