@@ -197,6 +197,16 @@ func TestECSTaskCredentialsComeFromACSNotSTS(t *testing.T) {
 	if st.Source != apiv1.CredentialsFromACS || !st.Expiration.Time.Equal(exp) {
 		t.Fatalf("status = %+v; want source acs and ACS's expiry", st)
 	}
+	// ACS renews on its own clock: the renewal is served under the same id.
+	f.now = f.now.Add(5 * time.Hour)
+	renewed := f.now.Add(6 * time.Hour)
+	f.holder.Put(task.Spec.Arn, apiv1.RoleTypeTask, credentials.Credentials{RoleArn: task.Spec.TaskRoleArn, AccessKeyID: "ASIARENEWED", Expiration: renewed}, apiv1.CredentialsFromACS)
+	if _, err := f.reconcile("t1"); err != nil {
+		t.Fatal(err)
+	}
+	if key, err := f.served(id); err != nil || key != "ASIARENEWED" || !f.object("t1", apiv1.RoleTypeTask).Status.Expiration.Time.Equal(renewed) || f.sts.calls != 0 {
+		t.Fatalf("after ACS's renewal: %q, %v, %d AssumeRole calls; want the renewal under the same id, no STS", key, err, f.sts.calls)
+	}
 }
 
 func TestTaskRoleGoesAtStopAndExecutionRoleAtCleanup(t *testing.T) {
