@@ -1,6 +1,10 @@
 package controllers
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/utils/ptr"
@@ -136,4 +140,44 @@ func (t *taskRun) volumesFrom(c *apiv1.ContainerSpec) []dockerstate.VolumesFrom 
 		out = append(out, dockerstate.VolumesFrom{Container: ds.DockerID, ReadOnly: vf.ReadOnly})
 	}
 	return out
+}
+
+// agentEnvironment is what the agent adds to a container's environment, as
+// the ECS agent and ECS do (../shared/protocols/TMDS.md §1): the container's
+// task metadata endpoints, the task role's credentials path when the task
+// has a task role, AWS_EXECUTION_ENV unless the definition sets it, and the
+// region unless the definition or the image sets it. The endpoints and the
+// credentials path come last, so they win over the definition's, as in
+// ECS.
+func (t *taskRun) agentEnvironment(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.ContainerStatus) ([]string, error) {
+	var env []string
+	if !definesEnv(c.Environment, apiv1.EnvExecutionEnv) {
+		env = append(env, apiv1.EnvExecutionEnv+"="+apiv1.ExecutionEnvEC2)
+	}
+	if region := t.r.Opts.Region; region != "" && !definesEnv(c.Environment, apiv1.EnvRegion, apiv1.EnvDefaultRegion) {
+		imageEnv, err := t.r.Docker.ImageEnv(ctx, c.Image)
+		if err != nil {
+			return nil, fmt.Errorf("read the environment of image %s: %w", c.Image, err)
+		}
+		for _, name := range []string{apiv1.EnvRegion, apiv1.EnvDefaultRegion} {
+			if !slices.ContainsFunc(imageEnv, func(kv string) bool { return strings.HasPrefix(kv, name+"=") }) {
+				env = append(env, name+"="+region)
+			}
+		}
+	}
+	if cs.MetadataID != "" {
+		env = append(env,
+			apiv1.EnvMetadataURI+"="+apiv1.MetadataURI("v3", cs.MetadataID),
+			apiv1.EnvMetadataURIV4+"="+apiv1.MetadataURI("v4", cs.MetadataID))
+	}
+	if t.creds != nil && t.creds.taskID != "" {
+		env = append(env, apiv1.EnvCredentialsRelativeURI+"="+apiv1.CredentialsRelativeURI(t.creds.taskID))
+	}
+	return env, nil
+}
+
+// definesEnv reports whether the definition's environment sets any of the
+// names.
+func definesEnv(env []apiv1.KeyValue, names ...string) bool {
+	return slices.ContainsFunc(env, func(kv apiv1.KeyValue) bool { return slices.Contains(names, kv.Name) })
 }

@@ -1,12 +1,12 @@
 // Package controllers holds the agent's reconcilers, one per concern: tasks,
-// images and ports. Each is a controller-runtime reconcile.Reconciler keyed by
+// images, credentials and ports. Each is a controller-runtime reconcile.Reconciler keyed by
 // object name. It reads the store and the Docker cache, acts, writes the
 // status of the objects it owns, and returns; retries go through
 // controller-runtime's rate-limited queue, and nothing here sleeps.
 //
 // Each kind's status has one writer, named in its type's doc comment (the
 // tasks reconciler for Task, the images reconciler for Image, the reporter
-// for TaskReport). That writer writes with Store.UpdateStatus, which cannot
+// for TaskReport, the credentials reconciler for Credentials). That writer writes with Store.UpdateStatus, which cannot
 // conflict; every other write (a task's pull request into an Image, image
 // cleanup's removal mark) goes through store.Mutate, which re-reads and
 // retries on a conflict. So store.ErrConflict never reaches a reconciler's

@@ -38,6 +38,8 @@ type TaskDocker interface {
 	SignalContainer(ctx context.Context, id, signal string) error
 	RemoveContainer(ctx context.Context, id string, removeVolumes bool) error
 	InspectContainer(ctx context.Context, id string) (dockerstate.Container, error)
+	// ImageEnv is the environment the image's config sets.
+	ImageEnv(ctx context.Context, ref string) ([]string, error)
 
 	EnsureVolume(ctx context.Context, name, driver string, driverOpts, labels map[string]string) error
 	RemoveVolume(ctx context.Context, name string) error

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 )
@@ -46,7 +47,12 @@ type Set struct {
 	// Reporter is optional: nil when the agent runs offline. It sends the
 	// state of ECS tasks to the control plane.
 	Reporter *ReportReconciler
-	Log      logr.Logger
+	// Credentials keeps tasks' role credentials; CredentialsChanges (the
+	// holder) tells both it and the tasks reconciler when credentials came
+	// or went.
+	Credentials        *CredentialsReconciler
+	CredentialsChanges CredentialsChanges
+	Log                logr.Logger
 	// TaskWorkers is how many tasks reconcile at once.
 	TaskWorkers int
 	// StuckAfter bounds one reconcile, by controller name ("task", "image",
@@ -84,6 +90,14 @@ func (s *Set) Run(ctx context.Context) error {
 		return err
 	}
 	all := []controller.TypedController[reconcile.Request]{tasks, images, ports}
+	if s.Credentials != nil {
+		creds, err := s.newController("credentials", s.Credentials, 2,
+			s.watch("Task", taskOfTask), s.watch("Credentials", taskOfCredentials), s.credentialsSource())
+		if err != nil {
+			return err
+		}
+		all = append(all, creds)
+	}
 	if s.ImageCleanup != nil {
 		cleanup, err := s.newController("imagecleanup", s.ImageCleanup, 1, s.ImageCleanup.Source())
 		if err != nil {
@@ -113,13 +127,17 @@ func (s *Set) Run(ctx context.Context) error {
 // taskSources are what requeues a task: its own writes, answers of its
 // images, released ports, its report, and Docker's changes.
 func (s *Set) taskSources() []source.Source {
-	return []source.Source{
+	srcs := []source.Source{
 		s.watch("Task", taskOfTask),
 		s.watch("Image", tasksOfImage),
 		s.watchThenList("PortAllocation", portReleased, s.tasksNotRunning),
 		s.watch("TaskReport", sameName),
 		s.dockerSource(),
 	}
+	if s.Credentials != nil {
+		srcs = append(srcs, s.watch("Credentials", taskOfCredentials), s.credentialsSource())
+	}
+	return srcs
 }
 
 func (s *Set) newController(name string, r reconcile.Reconciler, workers int, srcs ...source.Source) (controller.TypedController[reconcile.Request], error) {
@@ -275,6 +293,7 @@ var watchedLists = map[string]func() store.ObjectList{
 	"Image":          func() store.ObjectList { return &apiv1.ImageList{} },
 	"PortAllocation": func() store.ObjectList { return &apiv1.PortAllocationList{} },
 	"TaskReport":     func() store.ObjectList { return &apiv1.TaskReportList{} },
+	"Credentials":    func() store.ObjectList { return &apiv1.CredentialsList{} },
 }
 
 func listKind(ctx context.Context, s store.Store, kind string) ([]store.Object, error) {
@@ -302,6 +321,36 @@ func listKind(ctx context.Context, s store.Store, kind string) ([]store.Object, 
 func sameName(_ context.Context, e store.Event) []string { return []string{e.Name} }
 
 func taskOfTask(_ context.Context, e store.Event) []string { return []string{e.Name} }
+
+func taskOfCredentials(_ context.Context, e store.Event) []string {
+	if c, ok := e.Object.(*apiv1.Credentials); ok {
+		return []string{c.Spec.Task}
+	}
+	return nil
+}
+
+// CredentialsChanges is the credentials holder's change feed.
+type CredentialsChanges interface {
+	Subscribe(fn func(credentials.Key)) (cancel func())
+}
+
+// credentialsSource requeues the task whose role's credentials changed in
+// the holder (ACS put new ones, a restart left an id without any).
+func (s *Set) credentialsSource() source.Source {
+	return source.Func(func(ctx context.Context, q Queue) error {
+		if s.CredentialsChanges == nil {
+			return nil
+		}
+		cancel := s.CredentialsChanges.Subscribe(func(k credentials.Key) {
+			enqueue(q, []string{apiv1.TaskNameFromARN(k.TaskARN)})
+		})
+		go func() {
+			<-ctx.Done()
+			cancel()
+		}()
+		return nil
+	})
+}
 
 func taskOfAllocation(_ context.Context, e store.Event) []string {
 	if pa, ok := e.Object.(*apiv1.PortAllocation); ok {

@@ -52,6 +52,16 @@ type TaskOptions struct {
 	// PullBehavior is ECS_IMAGE_PULL_BEHAVIOR (apiv1.PullDefault, …). With ""
 	// a task uses an image on the host without asking for a pull.
 	PullBehavior apiv1.PullBehavior
+	// Region is the agent's region, which containers get as AWS_REGION and
+	// AWS_DEFAULT_REGION unless their definition or image sets them; ""
+	// (offline without a region) gives them none.
+	Region string
+	// TaskIAMRole is ECS_ENABLE_TASK_IAM_ROLE: tasks with a task role run
+	// (bridge and none network modes).
+	TaskIAMRole bool
+	// TaskIAMRoleNetworkHost is ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST:
+	// host-network tasks with a task role run.
+	TaskIAMRoleNetworkHost bool
 }
 
 // TaskReconciler drives one task's containers through the ECS lifecycle:
@@ -67,6 +77,13 @@ type TaskReconciler struct {
 	Events  Recorder
 	Now     Clock
 	Opts    TaskOptions
+
+	// Credentials tells whether a task's roles have their credentials;
+	// nil holds none, so tasks with a role wait.
+	Credentials HeldCredentials
+	// Secrets reads containers' secrets; nil refuses containers that have
+	// any.
+	Secrets SecretReader
 
 	// signalled holds the containers this process sent a stop signal to
 	// (docker id → struct{}).
@@ -163,6 +180,12 @@ type taskRun struct {
 	// containers join (pidMode or ipcMode "task"), once syncRunning made
 	// sure it runs.
 	pauseID string
+	// creds are the task's credentials ids, once ensureCredentials found
+	// them all held.
+	creds *roleCredentials
+	// newMetadataIDs says observe gave containers their metadata ids in
+	// this pass: they are stored before any container is created.
+	newMetadataIDs bool
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

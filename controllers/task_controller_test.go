@@ -264,10 +264,10 @@ func TestRefusedTasksStopWithReason(t *testing.T) {
 			s.Containers[0].LogConfiguration = &apiv1.LogConfiguration{LogDriver: "syslog"}
 		}, `container main: log driver "syslog" is not in ECS_AVAILABLE_LOGGING_DRIVERS [json-file]`},
 		{"task role", func(s *apiv1.TaskSpec) { s.TaskRoleArn = "arn:aws:iam::1:role/app" },
-			"taskRoleArn arn:aws:iam::1:role/app: task role credentials are not served by this agent yet"},
+			"the task has a task role (arn:aws:iam::1:role/app), and task roles are disabled on this instance (ECS_ENABLE_TASK_IAM_ROLE=true enables them)"},
 		{"secrets", func(s *apiv1.TaskSpec) {
 			s.Containers[0].Secrets = []apiv1.Secret{{Name: "DB", ValueFrom: "arn:aws:ssm:us-east-1:1:parameter/db"}}
-		}, "container main: secrets (DB from arn:aws:ssm:us-east-1:1:parameter/db): this agent does not fetch secrets"},
+		}, "ResourceInitializationError: container main has secrets, and this agent reads none"},
 		{"SELinux label", func(s *apiv1.TaskSpec) { s.Containers[0].DockerSecurityOptions = []string{"label:type:spc_t"} },
 			`dockerSecurityOptions "label:type:spc_t" needs SELinux, and this instance does not have it (ECS_SELINUX_CAPABLE=false)`},
 		{"AppArmor profile", func(s *apiv1.TaskSpec) { s.Containers[0].DockerSecurityOptions = []string{"apparmor:docker-default"} },

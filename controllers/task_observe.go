@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 )
@@ -31,6 +33,12 @@ func (t *taskRun) observe() {
 		if cs == nil {
 			st.Containers = append(st.Containers, apiv1.ContainerStatus{Name: spec.Name, KnownStatus: apiv1.StatusNone})
 			cs = &st.Containers[len(st.Containers)-1]
+		}
+		if cs.MetadataID == "" && cs.DockerID == "" {
+			// Its environment will name it: it must be stored before
+			// the container is created (syncRunning waits for that).
+			cs.MetadataID = uuid.NewString()
+			t.newMetadataIDs = true
 		}
 		dc, ok := t.findContainer(cs, byName[spec.Name])
 		if ok {
@@ -106,10 +114,10 @@ func (t *taskRun) applyDocker(cs *apiv1.ContainerStatus, dc *dockerstate.Contain
 			cs.Ports = append(cs.Ports, apiv1.PortBinding{ContainerPort: p.ContainerPort, HostPort: p.HostPort, Protocol: p.Protocol, BindIP: p.HostIP})
 		}
 	}
-	if len(dc.Volumes) > 0 {
+	if len(dc.Mounts) > 0 {
 		cs.Volumes = cs.Volumes[:0]
-		for _, v := range dc.Volumes {
-			cs.Volumes = append(cs.Volumes, apiv1.VolumeMount{DockerName: v.Name, Source: v.Source, Destination: v.Destination})
+		for _, m := range dc.Mounts {
+			cs.Volumes = append(cs.Volumes, apiv1.VolumeMount{DockerName: m.Name, Source: m.Source, Destination: m.Target})
 		}
 	}
 	if dc.Health != "" {

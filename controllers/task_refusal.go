@@ -24,9 +24,8 @@ func (t *taskRun) refusal() string {
 	default:
 		return fmt.Sprintf("network mode %q is not supported by this agent (bridge, host or none)", spec.NetworkMode)
 	}
-	if spec.TaskRoleArn != "" {
-		return fmt.Sprintf("%s: taskRoleArn %s: task role credentials are not served by this agent yet, so the task's containers could not use the role",
-			apiv1.CannotCreateContainerErrorName, spec.TaskRoleArn)
+	if reason := t.roleRefusal(); reason != "" {
+		return reason
 	}
 	for i := range spec.Containers {
 		if reason := t.containerRefusal(&spec.Containers[i]); reason != "" {
@@ -45,10 +44,6 @@ func (t *taskRun) containerRefusal(c *apiv1.ContainerSpec) string {
 	}
 	if lc := c.LogConfiguration; lc != nil && len(opts.LoggingDrivers) > 0 && !slices.Contains(opts.LoggingDrivers, lc.LogDriver) {
 		return fmt.Sprintf("log driver %q is not in ECS_AVAILABLE_LOGGING_DRIVERS %v", lc.LogDriver, opts.LoggingDrivers)
-	}
-	if len(c.Secrets) > 0 {
-		return fmt.Sprintf("secrets (%s from %s): this agent does not fetch secrets from SSM Parameter Store or Secrets Manager yet",
-			c.Secrets[0].Name, c.Secrets[0].ValueFrom)
 	}
 	for _, o := range c.DockerSecurityOptions {
 		// ECS places such tasks only on instances that advertise the

@@ -23,6 +23,10 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if reason := t.refusal(); reason != "" {
 		return step{stopReason: reason}, nil
 	}
+	if t.newMetadataIDs {
+		// Persist the ids the containers' environments will carry first.
+		return step{requeueAfter: time.Millisecond}, nil
+	}
 	var after wakeup
 	if reason, err := t.handleExits(ctx, &after); err != nil || reason != "" {
 		return step{stopReason: reason}, err
@@ -156,6 +160,9 @@ func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wa
 		if !t.dependenciesCreated(c) {
 			return "", nil
 		}
+		if ready, reason, err := t.ensureCredentials(ctx); err != nil || !ready {
+			return reason, err
+		}
 		ready, reason, err := t.ensureImage(ctx, c, cs)
 		if err != nil || !ready {
 			return reason, err
@@ -215,6 +222,13 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	if err != nil {
 		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
 	}
+	secretEnv, reason, err := t.secretEnvironment(ctx, c)
+	if err != nil || reason != "" {
+		if reason != "" {
+			return t.failContainer(c, cs, reason), nil
+		}
+		return "", err
+	}
 	bindings, err := t.r.Ports.Allocate(ctx, t.task, c)
 	if errors.Is(err, ports.ErrUnavailable) {
 		return t.failContainer(c, cs, apiv1.CannotCreateContainerErrorName+": "+err.Error()), nil
@@ -235,6 +249,14 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	cfg.Name = cs.DockerName
 	cfg.CgroupParent = parent
 	cfg.Image = imageToCreate(c, cs)
+	agentEnv, err := t.agentEnvironment(ctx, c, cs)
+	if err != nil {
+		return "", fmt.Errorf("create container %s of task %s: %w", c.Name, t.task.Name, err)
+	}
+	// The definition's environment, then its secrets, then the agent's,
+	// whose names win.
+	cfg.Env = append(append(cfg.Env, secretEnv...), agentEnv...)
+	t.awslogsCredentials(&cfg)
 	dc, err := t.r.Docker.CreateContainer(ctx, cfg)
 	if errors.Is(err, dockerstate.ErrNameInUse) {
 		dc, err = t.adoptByName(ctx, cs.DockerName)

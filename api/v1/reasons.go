@@ -33,3 +33,11 @@ const (
 	// state, or the container went away without the agent.
 	DockerStateErrorName = "DockerStateError"
 )
+
+// ResourceInitializationErrorName is the stop code of a task whose
+// resources could not be set up before its containers: its secrets, its
+// registry credentials or its roles' credentials (ECS's stop code
+// ResourceInitializationError; ECS Developer Guide, "Amazon ECS stopped
+// task error messages"). The reason names the secret or role and the
+// error, never a secret's value.
+const ResourceInitializationErrorName = "ResourceInitializationError"

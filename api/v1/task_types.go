@@ -353,7 +353,11 @@ type TaskStatus struct {
 
 // ContainerStatus is what the agent knows of one container of the task.
 type ContainerStatus struct {
-	Name       string `json:"name"`
+	Name string `json:"name"`
+	// MetadataID is the container's id in the task metadata endpoint's
+	// paths (/v4/<id>): a random UUID, not the Docker id, made before the
+	// container is created and kept for its life, as the ECS agent does.
+	MetadataID string `json:"metadataId,omitempty"`
 	DockerID   string `json:"dockerId,omitempty"`
 	DockerName string `json:"dockerName,omitempty"`
 	ImageID    string `json:"imageId,omitempty"`

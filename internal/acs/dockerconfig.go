@@ -1,14 +1,11 @@
 package acs
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
 // DockerContainerConfig is the part of a Docker Engine container.Config
 // (DockerConfig.Config) that ECS fills from a container definition: the
 // settings the ACS Container shape has no member for. Field names are
-// Docker's.
+// Docker's. The test ECS endpoint writes it; the agent reads dockerConfig
+// through internal/taskdef (DockerConfig.Fields), which refuses any setting
+// it cannot apply.
 type DockerContainerConfig struct {
 	Labels      map[string]string  `json:"Labels,omitempty"`
 	User        string             `json:"User,omitempty"`
@@ -59,24 +56,4 @@ type DockerUlimit struct {
 // overrides arrive already applied to the container's members).
 type ContainerOverrides struct {
 	Command []string `json:"command,omitempty"`
-}
-
-// Decode reads the DockerConfig's two JSON strings (either may be absent).
-func (d *DockerConfig) Decode() (DockerContainerConfig, DockerHostConfig, error) {
-	var cfg DockerContainerConfig
-	var host DockerHostConfig
-	if d == nil {
-		return cfg, host, nil
-	}
-	if d.Config != nil && *d.Config != "" {
-		if err := json.Unmarshal([]byte(*d.Config), &cfg); err != nil {
-			return cfg, host, fmt.Errorf("dockerConfig.config is not Docker container config JSON: %w", err)
-		}
-	}
-	if d.HostConfig != nil && *d.HostConfig != "" {
-		if err := json.Unmarshal([]byte(*d.HostConfig), &host); err != nil {
-			return cfg, host, fmt.Errorf("dockerConfig.hostConfig is not Docker host config JSON: %w", err)
-		}
-	}
-	return cfg, host, nil
 }

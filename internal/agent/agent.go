@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -27,6 +28,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/events"
 	"github.com/ecs-agent/ecs-agent/internal/introspection"
@@ -34,6 +36,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/logging"
 	"github.com/ecs-agent/ecs-agent/internal/ports"
 	"github.com/ecs-agent/ecs-agent/internal/registryauth"
+	"github.com/ecs-agent/ecs-agent/internal/secrets"
 	"github.com/ecs-agent/ecs-agent/internal/static"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/systemd"
@@ -73,6 +76,11 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("listen for the introspection API on %s (ECS_INTROSPECTION_PORT=%d): %w", introspectionAddr(cfg), cfg.IntrospectionPort, err)
 	}
 	defer lis.Close()
+	mdLis, err := net.Listen("tcp", metadataAddr(cfg))
+	if err != nil {
+		return fmt.Errorf("listen for the task metadata endpoint on %s (ECS_TASK_METADATA_PORT=%d): %w", metadataAddr(cfg), cfg.TaskMetadataPort, err)
+	}
+	defer mdLis.Close()
 	ecs, err := ecsClient(ctx, cfg)
 	if err != nil {
 		return err
@@ -94,7 +102,12 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		return fmt.Errorf("docker client (DOCKER_HOST=%q): %w", cfg.DockerHost, err)
 	}
 	recorder := events.NewRecorder(st, log.WithName("events"))
-	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg))
+	// Task roles' credentials live here, in memory only.
+	holder := credentials.NewHolder()
+	secretReader := &secrets.Reader{Config: awsConfig(ecs, cfg), Role: func(roleArn string) aws.CredentialsProvider {
+		return holder.RoleProvider(apiv1.RoleTypeExecution, roleArn)
+	}}
+	registryAuth := registryauth.FromConfig(cfg, awsConfig(ecs, cfg), executionRole(holder), secretReader)
 	dyn := cfg.DynamicHostPortRange
 	alloc := ports.New(st, ports.Options{
 		Dynamic: ports.Range{Start: int32(dyn.Start), End: int32(dyn.End)},
@@ -118,12 +131,23 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 				SELinuxCapable:    cfg.SELinuxCapable,
 				AppArmorCapable:   cfg.AppArmorCapable,
 				PullBehavior:      cfg.ImagePullBehavior,
+
+				Region:                 agentRegion(ecs, cfg),
+				TaskIAMRole:            cfg.TaskIAMRoleEnabled,
+				TaskIAMRoleNetworkHost: cfg.TaskIAMRoleEnabledForNetworkHost,
 			},
+			Credentials: holder,
+			Secrets:     secretReader,
 		},
 		Images: &controllers.ImageReconciler{Store: st, Docker: docker, Events: recorder, Now: time.Now, Auth: registryAuth,
 			Opts: controllers.ImageOptions{PullBehavior: cfg.ImagePullBehavior}},
-		Ports:       &controllers.PortReconciler{Store: st},
-		TaskWorkers: max(8, 4*runtime.NumCPU()),
+		Ports: &controllers.PortReconciler{Store: st},
+		Credentials: &controllers.CredentialsReconciler{
+			Store: st, Holder: holder, Events: recorder, Now: time.Now,
+			STS: &credentials.STS{Config: awsConfig(ecs, cfg)},
+		},
+		CredentialsChanges: holder,
+		TaskWorkers:        max(8, 4*runtime.NumCPU()),
 		// A pull runs inside the images reconciler, bounded by its own
 		// timeout; anything else is bounded by Docker's call timeouts.
 		StuckAfter: map[string]time.Duration{"image": cfg.ImagePullTimeout + controllers.DefaultStuckAfter},
@@ -133,7 +157,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	}
 	var ecsSrc *controlplane.Source
 	if ecs != nil {
-		ecsSrc = ecsSource(ecs, cfg, st, docker, set, log.WithName("ecs"))
+		ecsSrc = ecsSource(ecs, cfg, st, docker, set, holder, log.WithName("ecs"))
 	}
 	src := &static.Source{
 		Dir: cfg.StaticTasksDir, Store: st, Cluster: cfg.Cluster,
@@ -155,6 +179,11 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 
 	// Watch streams never end by themselves; shutdown must end them.
 	srv.RegisterOnShutdown(intro.CloseWatches)
+	var stats *dockerstate.Stats
+	if !cfg.DisableMetrics {
+		stats = dockerstate.NewStats(docker)
+	}
+	md := taskMetadata(cfg, st, holder, docker, stats, log.WithName("taskmetadata"))
 
 	g, ctx := errgroup.WithContext(ctx)
 	notifier := &systemd.Notifier{Ready: ready, Healthy: set.Healthy, Log: log.WithName("systemd")}
@@ -163,6 +192,10 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	g.Go(func() error { recorder.Run(ctx); return nil })
 	g.Go(func() error { return set.Run(ctx) })
 	g.Go(func() error { return src.Run(ctx) })
+	if stats != nil {
+		g.Go(func() error { return stats.Run(ctx) })
+	}
+	g.Go(func() error { return md.run(ctx, mdLis) })
 	if ecsSrc != nil {
 		g.Go(func() error { return ecsSrc.Run(ctx) })
 	}
@@ -188,6 +221,10 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 
 func introspectionAddr(cfg *config.Config) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.IntrospectionPort))
+}
+
+func metadataAddr(cfg *config.Config) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TaskMetadataPort))
 }
 
 // registerOffline records this host as a container instance that no control

@@ -10,12 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/controllers"
 	"github.com/ecs-agent/ecs-agent/internal/config"
 	"github.com/ecs-agent/ecs-agent/internal/controlplane"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
-	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -56,6 +57,27 @@ func awsConfig(c *controlplane.Client, cfg *config.Config) func(context.Context)
 	}
 }
 
+// agentRegion is the region tasks are told: the ECS client's, which may
+// come from the instance metadata service, else the configured one.
+func agentRegion(c *controlplane.Client, cfg *config.Config) string {
+	if c != nil {
+		return c.Region
+	}
+	return cfg.Region
+}
+
+// executionRole gives ECR token requests a task's execution role
+// credentials, from the holder: the role's credentials are held before the
+// task asks for its images (the tasks reconciler waits for them).
+func executionRole(h *credentials.Holder) func(context.Context, string) (aws.CredentialsProvider, error) {
+	return func(_ context.Context, roleArn string) (aws.CredentialsProvider, error) {
+		if _, ok := h.ForRole(apiv1.RoleTypeExecution, roleArn); !ok {
+			return nil, fmt.Errorf("no credentials held for execution role %s", roleArn)
+		}
+		return h.RoleProvider(apiv1.RoleTypeExecution, roleArn), nil
+	}
+}
+
 // The reporter declares what it needs of the control plane; the ECS source
 // provides it without importing the reconcilers.
 var _ controllers.StateSubmitter = (*controlplane.Submitter)(nil)
@@ -68,7 +90,7 @@ type dockerVersion interface {
 
 // ecsSource builds the ECS task source and wires the state reporter into
 // the controllers.
-func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker dockerVersion, set *controllers.Set, log logr.Logger) *controlplane.Source {
+func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docker dockerVersion, set *controllers.Set, holder controlplane.CredentialsHolder, log logr.Logger) *controlplane.Source {
 	set.Reporter = &controllers.ReportReconciler{
 		Store:     st,
 		Submitter: &controlplane.Submitter{Client: c, Log: log.WithName("report")},
@@ -76,9 +98,8 @@ func ecsSource(c *controlplane.Client, cfg *config.Config, st store.Store, docke
 	return &controlplane.Source{
 		Client: c, Store: st, Interval: cfg.PollInterval, Log: log,
 		Registration: registration(cfg),
-		// Task role credentials from ACS, in memory only, for the
-		// credentials work to serve.
-		Credentials: taskcreds.New(),
+		// Task role credentials from ACS, in memory only.
+		Credentials: holder,
 		DockerVersion: func(ctx context.Context) (string, string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()

@@ -87,9 +87,13 @@ func runDescribe(ctx context.Context, o *options, name string, out, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	creds, err := taskCredentials(ctx, src, &task)
+	if err != nil {
+		return err
+	}
 
 	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
-	describeTask(w, &task, evs, time.Now())
+	describeTask(w, &task, creds, evs, time.Now())
 	return w.Flush()
 }
 
@@ -130,7 +134,7 @@ func relative(now, t time.Time) string {
 	return "in " + strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
-func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) {
+func describeTask(w io.Writer, t *apiv1.Task, creds []apiv1.Credentials, evs []apiv1.Event, now time.Time) {
 	d := describer{w: w, now: now}
 	d.line(0, "Name", t.Name)
 	d.line(0, "ARN", orNone(t.Spec.Arn))
@@ -166,6 +170,7 @@ func describeTask(w io.Writer, t *apiv1.Task, evs []apiv1.Event, now time.Time) 
 			d.line(1, v.Name, volumeSource(v))
 		}
 	}
+	describeCredentials(d, t, creds)
 	d.line(0, "Containers", "")
 	for i := range t.Spec.Containers {
 		describeContainer(d, t, &t.Spec.Containers[i])

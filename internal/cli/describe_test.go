@@ -106,7 +106,7 @@ func TestDescribeSaysWhenAFutureTimeComes(t *testing.T) {
 	stopped := now.Add(-time.Second)
 	cleanup := metav1.NewMicroTime(stopped.Add(3 * time.Hour))
 	task := &apiv1.Task{Status: apiv1.TaskStatus{KnownStatus: apiv1.StatusStopped, CleanupAt: &cleanup}}
-	describeTask(&b, task, nil, now)
+	describeTask(&b, task, nil, nil, now)
 	if out := b.String(); !strings.Contains(out, "(in 2h59m)") || strings.Contains(out, "<invalid>") {
 		t.Errorf("describe of a stopped task with its cleanup 3h after its stop:\n%s\nwant Cleanup At ... (in 2h59m)", out)
 	}

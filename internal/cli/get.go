@@ -49,6 +49,7 @@ var views = []view{
 	{names: []string{"events", "event"}, res: mustResource("events"), columns: eventColumns, rows: eventRows},
 	{names: []string{"containerinstance", "containerinstances", "ci"}, res: mustResource("containerinstances"),
 		columns: containerInstanceColumns, rows: containerInstanceRows},
+	{names: []string{"credentials", "credential", "creds"}, res: mustResource("credentials"), columns: credentialsColumns, rows: credentialsRows, match: matchCredentials},
 }
 
 func viewFor(name string) (view, error) {
@@ -59,7 +60,7 @@ func viewFor(name string) (view, error) {
 			}
 		}
 	}
-	return view{}, fmt.Errorf("unknown type %q: use tasks, containers, images, ports, events or containerinstance", name)
+	return view{}, fmt.Errorf("unknown type %q: use tasks, containers, images, ports, events, credentials or containerinstance", name)
 }
 
 type getFlags struct {
@@ -70,13 +71,13 @@ type getFlags struct {
 func newGetCommand(o *options) *cobra.Command {
 	g := &getFlags{}
 	cmd := &cobra.Command{
-		Use:   "get (tasks|containers|images|ports|events|containerinstance) [NAME...]",
-		Short: "List the agent's tasks, containers, images, host ports, events or its container instance (with the ACS session)",
+		Use:   "get (tasks|containers|images|ports|events|credentials|containerinstance) [NAME...]",
+		Short: "List the agent's tasks, containers, images, host ports, events, task role credentials or its container instance (with the ACS session)",
 		Long: "List the agent's objects as a table, or as JSON or YAML (-o). Tasks may be named by\n" +
 			"id, ARN or a unique id prefix. Reads the running agent, or its store when it is stopped.",
 		Example:   "  ecs-agent get tasks\n  ecs-agent get containers -o wide\n  ecs-agent get tasks -o json\n  ecs-agent get tasks -w\n  ecs-agent get containerinstance -o wide",
 		Args:      cobra.MinimumNArgs(1),
-		ValidArgs: []string{"tasks", "containers", "images", "ports", "events", "containerinstance"},
+		ValidArgs: []string{"tasks", "containers", "images", "ports", "events", "credentials", "containerinstance"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runGet(cmd.Context(), o, g, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

@@ -198,7 +198,9 @@ func (s *storeSource) list(ctx context.Context, res introspection.Resource, filt
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
-	introspection.HideValues(list) // as the agent API does
+	if err := res.RedactList(list); err != nil {
+		return nil, fmt.Errorf("list %s from %s: %w", res.Name, s.where(), err)
+	}
 	return list, nil
 }
 

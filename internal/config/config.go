@@ -143,6 +143,14 @@ type Config struct {
 	TaskIAMRoleEnabled bool
 	// TaskIAMRoleEnabledForNetworkHost is ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST.
 	TaskIAMRoleEnabledForNetworkHost bool
+	// SkipLocalhostTrafficFilter is ECS_SKIP_LOCALHOST_TRAFFIC_FILTER
+	// (ecs-init's): setup-host leaves out the rule that drops off-host
+	// packets for 127.0.0.0/8.
+	SkipLocalhostTrafficFilter bool
+	// AllowOffhostIntrospectionAccess is
+	// ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS (ecs-init's): setup-host leaves
+	// out the rules that keep other hosts from the introspection port.
+	AllowOffhostIntrospectionAccess bool
 	// ImageCleanupDisabled is ECS_DISABLE_IMAGE_CLEANUP.
 	ImageCleanupDisabled bool
 	// ImageCleanupInterval is ECS_IMAGE_CLEANUP_INTERVAL.
@@ -198,6 +206,10 @@ type Config struct {
 	IntrospectionPort int
 	// TaskMetadataPort is ECS_TASK_METADATA_PORT (ours).
 	TaskMetadataPort int
+	// TaskMetadataRateLimit is ECS_TASK_METADATA_RPS_LIMIT ("rate,burst"):
+	// the task metadata endpoint's requests a second and burst, per client
+	// IP and path.
+	TaskMetadataRateLimit RateLimit
 	// ConfigFile is the configuration file that was read ("" if none was:
 	// the default file may be missing).
 	ConfigFile string
@@ -214,6 +226,15 @@ type Config struct {
 	// for the start-up log.
 	Warnings []string
 }
+
+// RateLimit is a token bucket: Rate requests a second, in bursts of up to
+// Burst.
+type RateLimit struct {
+	Rate, Burst int
+}
+
+// String formats l as ECS_TASK_METADATA_RPS_LIMIT is written.
+func (l RateLimit) String() string { return fmt.Sprintf("%d,%d", l.Rate, l.Burst) }
 
 // DBPath is the agent's store file.
 func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "agent.db") }

@@ -76,6 +76,8 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_CONTAINER_STOP_TIMEOUT":               "30s",
 		"ECS_ENABLE_TASK_IAM_ROLE":                 "false",
 		"ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST":    "false",
+		"ECS_SKIP_LOCALHOST_TRAFFIC_FILTER":        "false",
+		"ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS":   "false",
 		"ECS_DISABLE_IMAGE_CLEANUP":                "false",
 		"ECS_IMAGE_CLEANUP_INTERVAL":               "30m",
 		"ECS_IMAGE_MINIMUM_CLEANUP_AGE":            "1h",
@@ -89,6 +91,7 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_CGROUP_PATH":                          "/sys/fs/cgroup",
 		"ECS_EXCLUDE_UNTRACKED_IMAGE":              "",
 		"ECS_CONTAINER_INSTANCE_TAGS":              "{}",
+		"ECS_TASK_METADATA_RPS_LIMIT":              "40,60",
 		"ECS_DYNAMIC_HOST_PORT_RANGE":              "32768-60999",
 		"ECS_LOGLEVEL_ON_INSTANCE":                 "",
 		"ECS_LOG_ROLLOVER_TYPE":                    "hourly",
@@ -332,5 +335,22 @@ func TestDevNullIsNoFile(t *testing.T) {
 	c, err := testLoader(t).Load([]string{"ECS_CONFIG_FILE=" + os.DevNull}, "")
 	if err != nil || c.Cluster != "default" {
 		t.Fatalf("Load with ECS_CONFIG_FILE=/dev/null: %v, cluster %q", err, c.Cluster)
+	}
+}
+
+// A bad ECS_TASK_METADATA_RPS_LIMIT is ignored with a warning, as the ECS
+// agent ignores it; a good one is taken.
+func TestTaskMetadataRateLimitFallsBackToTheDefaultWithAWarning(t *testing.T) {
+	for value, want := range map[string]RateLimit{
+		"10,20": {10, 20}, " 5 , 7 ": {5, 7}, "0,60": {40, 60}, "40": {40, 60}, "a,b": {40, 60}, "40,-1": {40, 60},
+	} {
+		c, err := Loader{DefaultFile: "/nonexistent", EphemeralPortRangeFile: "/nonexistent"}.Load([]string{"ECS_TASK_METADATA_RPS_LIMIT=" + value}, "")
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		warned := strings.Contains(strings.Join(c.Warnings, "\n"), "ECS_TASK_METADATA_RPS_LIMIT")
+		if c.TaskMetadataRateLimit != want || warned != (want == RateLimit{40, 60}) {
+			t.Errorf("%q: limit %v, warned %v; want %v", value, c.TaskMetadataRateLimit, warned, want)
+		}
 	}
 }

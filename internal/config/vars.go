@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
@@ -87,6 +89,9 @@ var variables = []variable{
 	field("ECS_CONTAINER_STOP_TIMEOUT", "30s", func(c *Config) *time.Duration { return &c.ContainerStopTimeout }, parseDuration, fmtDuration),
 	field("ECS_ENABLE_TASK_IAM_ROLE", "false", func(c *Config) *bool { return &c.TaskIAMRoleEnabled }, parseBool, fmtBool),
 	field("ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST", "false", func(c *Config) *bool { return &c.TaskIAMRoleEnabledForNetworkHost }, parseBool, fmtBool),
+	// ecs-init's, read by ecs-agent setup-host.
+	field("ECS_SKIP_LOCALHOST_TRAFFIC_FILTER", "false", func(c *Config) *bool { return &c.SkipLocalhostTrafficFilter }, parseBool, fmtBool),
+	field("ECS_ALLOW_OFFHOST_INTROSPECTION_ACCESS", "false", func(c *Config) *bool { return &c.AllowOffhostIntrospectionAccess }, parseBool, fmtBool),
 	field("ECS_DISABLE_IMAGE_CLEANUP", "false", func(c *Config) *bool { return &c.ImageCleanupDisabled }, parseBool, fmtBool),
 	field("ECS_IMAGE_CLEANUP_INTERVAL", "30m", func(c *Config) *time.Duration { return &c.ImageCleanupInterval }, parseDuration, fmtDuration),
 	field("ECS_IMAGE_MINIMUM_CLEANUP_AGE", "1h", func(c *Config) *time.Duration { return &c.ImageMinimumCleanupAge }, parseDuration, fmtDuration),
@@ -102,6 +107,7 @@ var variables = []variable{
 	field("ECS_CGROUP_PATH", "/sys/fs/cgroup", func(c *Config) *string { return &c.CgroupPath }, parsePath, str),
 	field("ECS_EXCLUDE_UNTRACKED_IMAGE", "", func(c *Config) *[]string { return &c.ExcludeUntrackedImages }, parseCommaList, fmtCommaList),
 	field("ECS_CONTAINER_INSTANCE_TAGS", "{}", func(c *Config) *map[string]string { return &c.ContainerInstanceTags }, parseStringMap(128, 256), formatJSON),
+	rpsLimit,
 	// The default (the kernel's ephemeral range) is filled in by finish.
 	field("ECS_DYNAMIC_HOST_PORT_RANGE", "", func(c *Config) *PortRange { return &c.DynamicHostPortRange }, parsePortRange, PortRange.String),
 	field("ECS_LOGLEVEL_ON_INSTANCE", "", func(c *Config) *string { return &c.LogLevelOnInstance }, enum(logLevels...), str),
@@ -123,6 +129,24 @@ var variables = []variable{
 
 // logLevels are the ECS agent's log levels, ECS_LOGLEVEL's values.
 var logLevels = []string{"crit", "error", "warn", "info", "debug"}
+// rpsLimit is ECS_TASK_METADATA_RPS_LIMIT. A bad value (not two positive
+// whole numbers) is ignored with a warning, as the ECS agent ignores it.
+var rpsLimit = variable{
+	name: "ECS_TASK_METADATA_RPS_LIMIT",
+	def:  "40,60",
+	parse: func(c *Config, s string) error {
+		r, b, ok := strings.Cut(s, ",")
+		rate, err1 := strconv.Atoi(strings.TrimSpace(r))
+		burst, err2 := strconv.Atoi(strings.TrimSpace(b))
+		if !ok || err1 != nil || err2 != nil || rate <= 0 || burst <= 0 {
+			c.warnf("ECS_TASK_METADATA_RPS_LIMIT=%q is not rate,burst (two positive whole numbers, e.g. 40,60) and is ignored: using 40,60", s)
+			rate, burst = 40, 60
+		}
+		c.TaskMetadataRateLimit = RateLimit{Rate: rate, Burst: burst}
+		return nil
+	},
+	format: func(c *Config) string { return c.TaskMetadataRateLimit.String() },
+}
 
 // Variables read outside the table.
 const (

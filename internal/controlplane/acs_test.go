@@ -19,8 +19,8 @@ import (
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/acs"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/store"
-	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 )
 
 // session runs the ECS source's ACS session (without its poller) on st for
@@ -28,7 +28,7 @@ import (
 // that tests can read the credentials it keeps.
 func (e *env) session(inst string, st store.Store) (*Source, <-chan error) {
 	e.t.Helper()
-	s := &Source{Client: e.client, Store: st, Registration: registration("default"), Log: testr.New(e.t), Credentials: taskcreds.New()}
+	s := &Source{Client: e.client, Store: st, Registration: registration("default"), Log: testr.New(e.t), Credentials: credentials.NewHolder()}
 	p := &Poller{Client: e.client, Store: st, Cluster: "default", Instance: inst, Log: logr.Discard()}
 	s.session = s.newSession(inst, p, make(chan struct{}, 1))
 	s.session.Timing = acs.Timing{BackoffMin: 10 * time.Millisecond}
@@ -173,18 +173,19 @@ func TestACSCredentialsAreKeptInMemoryOnlyAndRenewalsReplaceThem(t *testing.T) {
 	s, _ := e.session(inst, e.store)
 	e.eventually("session open", func() bool { return len(e.fake.ACSSessions()) == 1 })
 	arn := e.startTask(inst, def, nil)
-	e.eventually("execution role credentials kept", func() bool { _, ok := s.Credentials.ForTask(arn, taskcreds.RoleExecution); return ok })
+	holder := s.Credentials.(*credentials.Holder)
+	execution := credentials.Key{TaskARN: arn, Role: apiv1.RoleTypeExecution}
+	e.eventually("execution role credentials kept", func() bool { _, _, ok := holder.Get(execution); return ok })
 	renewed, ok := e.fake.RefreshCredentials(arn, acs.RoleTypeTaskExecution)
 	if !ok {
 		t.Fatal("no execution role")
 	}
 	e.eventually("the renewal kept", func() bool {
-		c, _ := s.Credentials.ForTask(arn, taskcreds.RoleExecution)
-		return c.ID == renewed.CredentialsID
+		c, src, _ := holder.Get(execution)
+		return c.SecretAccessKey == renewed.SecretAccessKey && src == apiv1.CredentialsFromACS
 	})
-	c, _ := s.Credentials.Get(renewed.CredentialsID)
-	if c.SecretAccessKey != renewed.SecretAccessKey || c.RoleArn != "arn:aws:iam::123456789012:role/exec" {
-		t.Errorf("kept %v (secret matches: %v)", c, c.SecretAccessKey == renewed.SecretAccessKey)
+	if c, _, _ := holder.Get(execution); c.RoleArn != "arn:aws:iam::123456789012:role/exec" || c.Expiration.IsZero() {
+		t.Errorf("kept %v", c)
 	}
 	var ci apiv1.ContainerInstance
 	if err := e.store.Get(e.ctx, apiv1.ContainerInstanceName, &ci); err != nil {

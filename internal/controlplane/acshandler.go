@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/go-logr/logr"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/acs"
+	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/store"
-	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 )
 
 // noSeqNum is the high-water mark before any payload or manifest, as the
@@ -25,7 +26,7 @@ const noSeqNum = -1
 // at a time.
 type acsHandler struct {
 	Store store.Store
-	Creds *taskcreds.Store
+	Creds CredentialsHolder
 	// Cluster is the configured cluster (the Task objects' cluster).
 	Cluster string
 	// Draining tells whether the instance is DRAINING: new tasks are then
@@ -108,10 +109,22 @@ func (h *acsHandler) keepCredentials(taskArn, roleType string, c *acs.IAMRoleCre
 	if c == nil || c.CredentialsID == "" || h.Creds == nil {
 		return
 	}
-	h.Creds.Set(taskcreds.Credentials{
-		ID: c.CredentialsID, TaskArn: taskArn, RoleType: roleType, RoleArn: c.RoleArn,
-		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration,
-	})
+	// ECS sends RFC 3339; credentials with an expiry the agent cannot read
+	// are renewed early rather than trusted for ever.
+	exp, err := time.Parse(time.RFC3339, c.Expiration)
+	if err != nil {
+		h.Log.Info("credentials with an unreadable expiry; treating them as expired", "task", taskArn, "role", roleType, "expiration", c.Expiration)
+	}
+	h.Creds.Put(taskArn, apiv1.RoleType(roleType), credentials.Credentials{
+		RoleArn: c.RoleArn, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+		SessionToken: c.SessionToken, Expiration: exp,
+	}, apiv1.CredentialsFromACS)
+}
+
+// CredentialsHolder keeps the task role credentials ACS hands over, in
+// memory only; *credentials.Holder is one.
+type CredentialsHolder interface {
+	Put(taskARN string, role apiv1.RoleType, c credentials.Credentials, src apiv1.CredentialsSource)
 }
 
 // Credentials keeps credentials for a task the agent holds; for any other

@@ -3,12 +3,12 @@ package controlplane
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/acs"
@@ -226,66 +226,20 @@ func acsContainer(c acs.Container) (map[string]any, error) {
 	return cd, nil
 }
 
-// mergeDockerConfig sets the definition members that dockerConfig carries.
-// Docker settings with no task definition member are not in the subset
-// acs decodes, and so are not applied.
+// mergeDockerConfig sets the definition members that dockerConfig carries,
+// by the rules internal/taskdef gives every source: a Docker setting no
+// task definition field sets is refused by name, never dropped.
 func mergeDockerConfig(cd map[string]any, dc *acs.DockerConfig) error {
-	cfg, host, err := dc.Decode()
+	if dc == nil {
+		return nil
+	}
+	fields, err := taskdef.DockerConfig{
+		Version: aws.ToString(dc.Version), Config: aws.ToString(dc.Config), HostConfig: aws.ToString(dc.HostConfig),
+	}.Fields()
 	if err != nil {
 		return err
 	}
-	if len(cfg.Labels) > 0 {
-		cd["dockerLabels"] = cfg.Labels
-	}
-	setString(cd, "user", cfg.User)
-	setString(cd, "workingDirectory", cfg.WorkingDir)
-	setString(cd, "hostname", cfg.Hostname)
-	if hc := cfg.Healthcheck; hc != nil && len(hc.Test) > 0 {
-		h := map[string]any{"command": hc.Test}
-		for k, ns := range map[string]int64{"interval": hc.Interval, "timeout": hc.Timeout, "startPeriod": hc.StartPeriod} {
-			if ns > 0 {
-				h[k] = ns / int64(time.Second)
-			}
-		}
-		if hc.Retries > 0 {
-			h["retries"] = hc.Retries
-		}
-		cd["healthCheck"] = h
-	}
-	if lc := host.LogConfig; lc != nil && lc.Type != "" {
-		l := map[string]any{"logDriver": lc.Type}
-		if len(lc.Config) > 0 {
-			l["options"] = lc.Config
-		}
-		cd["logConfiguration"] = l
-	}
-	if len(host.Ulimits) > 0 {
-		var us []any
-		for _, u := range host.Ulimits {
-			us = append(us, map[string]any{"name": u.Name, "softLimit": u.Soft, "hardLimit": u.Hard})
-		}
-		cd["ulimits"] = us
-	}
-	if host.ReadonlyRootfs {
-		cd["readonlyRootFilesystem"] = true
-	}
-	if host.MemoryReservation > 0 {
-		cd["memoryReservation"] = host.MemoryReservation >> 20
-	}
-	setList(cd, "dnsServers", host.DNS)
-	setList(cd, "dnsSearchDomains", host.DNSSearch)
-	setList(cd, "dockerSecurityOptions", host.SecurityOpt)
-	var hosts []any
-	for _, h := range host.ExtraHosts {
-		name, ip, _ := strings.Cut(h, ":")
-		hosts = append(hosts, map[string]any{"hostname": name, "ipAddress": ip})
-	}
-	if hosts != nil {
-		cd["extraHosts"] = hosts
-	}
-	if len(host.Sysctls) > 0 {
-		cd["systemControls"] = pairs(host.Sysctls, "namespace", "value")
-	}
+	maps.Copy(cd, fields)
 	return nil
 }
 

@@ -273,6 +273,16 @@ func attributes(reg Registration) []types.Attribute {
 		ecsCapabilityPrefix+"container-ordering",
 		ecsCapabilityPrefix+"docker-plugin.local",
 		ecsCapabilityPrefix+"container-restart-policy",
+		// Execution roles (internal/credentials, internal/secrets): ECR
+		// pulls, the awslogs driver's credentials, secrets as environment
+		// variables and repositoryCredentials from Secrets Manager. The
+		// log driver's secretOptions are not applied, so the
+		// secrets.*.bootstrap.log-driver capabilities are not claimed.
+		ecsCapabilityPrefix+"execution-role-ecr-pull",
+		ecsCapabilityPrefix+"execution-role-awslogs",
+		ecsCapabilityPrefix+"secrets.ssm.environment-variables",
+		ecsCapabilityPrefix+"secrets.asm.environment-variables",
+		ecsCapabilityPrefix+"private-registry-authentication.secretsmanager",
 	)
 	attrs := make([]types.Attribute, 0, len(names)+len(reg.Attributes)+2)
 	for _, n := range names {

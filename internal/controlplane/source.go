@@ -11,7 +11,6 @@ import (
 
 	"github.com/ecs-agent/ecs-agent/internal/acs"
 	"github.com/ecs-agent/ecs-agent/internal/store"
-	"github.com/ecs-agent/ecs-agent/internal/taskcreds"
 )
 
 // Source is the ECS task source: it registers the container instance
@@ -29,7 +28,7 @@ type Source struct {
 	// before each attempt: the daemon may come up after the agent.
 	DockerVersion func(ctx context.Context) (version, apiVersion string, err error)
 	// Credentials holds the task role credentials ACS hands over.
-	Credentials *taskcreds.Store
+	Credentials CredentialsHolder
 
 	registered    atomic.Bool
 	dockerVersion string

@@ -37,14 +37,40 @@ func fromInspect(r *container.InspectResponse) Container {
 			}
 		}
 	}
+	if r.HostConfig != nil {
+		c.NetworkMode = string(r.HostConfig.NetworkMode)
+		if c.NetworkMode == "default" {
+			c.NetworkMode = "bridge" // what "default" is on Linux
+		}
+	}
 	if r.NetworkSettings != nil {
 		c.Ports = portBindings(r)
+		c.Networks = networks(r)
 	}
 	for _, m := range r.Mounts {
-		c.Volumes = append(c.Volumes, VolumeMount{Name: m.Name, Source: m.Source, Destination: m.Destination})
+		c.Mounts = append(c.Mounts, Mount{Source: m.Source, Target: m.Destination, ReadOnly: !m.RW, Name: m.Name})
 	}
-	slices.SortFunc(c.Volumes, func(a, b VolumeMount) int { return cmp.Compare(a.Destination, b.Destination) })
+	slices.SortFunc(c.Mounts, func(a, b Mount) int { return cmp.Compare(a.Target, b.Target) })
 	return c
+}
+
+// networks lists the container's networks by name, with its addresses.
+func networks(r *container.InspectResponse) []Network {
+	var out []Network
+	for name, ep := range r.NetworkSettings.Networks {
+		n := Network{Name: name}
+		if ep != nil {
+			if ep.IPAddress.IsValid() {
+				n.IPv4 = ep.IPAddress.String()
+			}
+			if ep.GlobalIPv6Address.IsValid() {
+				n.IPv6 = ep.GlobalIPv6Address.String()
+			}
+		}
+		out = append(out, n)
+	}
+	slices.SortFunc(out, func(a, b Network) int { return cmp.Compare(a.Name, b.Name) })
+	return out
 }
 
 // portBindings lists the published ports, sorted so that two inspects of an

@@ -103,10 +103,13 @@ type HealthCheck struct {
 }
 
 // Mount is one bind mount: Source is a host path (absolute) or the name of
-// a Docker volume, Target the path inside the container.
+// a Docker volume, Target the path inside the container. In the cache's
+// Container, Source is where the mount's data lives on the host and Name
+// the volume's name ("" for a bind mount).
 type Mount struct {
 	Source, Target string
 	ReadOnly       bool
+	Name           string
 }
 
 // VolumesFrom names a container (id or name) whose volumes are mounted.

@@ -280,7 +280,8 @@ func notFound(err error, what string) error {
 func (c Container) clone() Container {
 	c.Labels = maps.Clone(c.Labels)
 	c.Ports = slices.Clone(c.Ports)
-	c.Volumes = slices.Clone(c.Volumes)
+	c.Networks = slices.Clone(c.Networks)
+	c.Mounts = slices.Clone(c.Mounts)
 	return c
 }
 

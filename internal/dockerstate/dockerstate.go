@@ -64,15 +64,23 @@ type Container struct {
 	HealthOutput string
 	StopSignal   string
 	Ports        []PortBinding
-	// Volumes are the container's mounts, sorted by destination.
-	Volumes []VolumeMount
+	// NetworkMode is the container's network mode as created ("bridge",
+	// "host", "none", …); Networks are the networks it is attached to,
+	// sorted by name, with its addresses (none while it is not running).
+	NetworkMode string
+	Networks    []Network
+	// Mounts are its volumes and bind mounts, sorted by destination.
+	Mounts []Mount
 }
 
-// VolumeMount is one mount of a container as Docker reports it: Name is
-// the Docker volume's name (empty for a bind mount of a host path), Source
-// where the data is on the host, Destination the path in the container.
-type VolumeMount struct {
-	Name, Source, Destination string
+// Network is one network a container is attached to.
+type Network struct {
+	Name string
+	// IPv4 is "" when the network gave the container no address (host,
+	// none, or not running).
+	IPv4 string
+	// IPv6 is the global IPv6 address, "" when there is none.
+	IPv6 string
 }
 
 // TaskARN is the task the container belongs to, from its labels.

@@ -136,3 +136,19 @@ func (d *Docker) ImportImage(ctx context.Context, ref string, rootfs io.Reader, 
 	}
 	return d.cachePulled(ctx, ref)
 }
+
+// ImageEnv is the environment an image's config sets (its ENV lines), as
+// NAME=value pairs: what a container created from it starts with unless
+// its own environment says otherwise.
+func (d *Docker) ImageEnv(ctx context.Context, ref string) ([]string, error) {
+	ctx, cancel := d.callCtx(ctx)
+	defer cancel()
+	res, err := d.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, notFound(err, "inspect image "+ref)
+	}
+	if res.Config == nil {
+		return nil, nil
+	}
+	return res.Config.Env, nil
+}

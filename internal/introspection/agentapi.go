@@ -79,7 +79,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if events, ok := list.(*apiv1.EventList); ok {
 		filter.Apply(events)
 	}
-	HideValues(list)
+	if err := res.RedactList(list); err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("list %s: %v", res.Name, err))
+		return
+	}
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -99,8 +102,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		s.opts.Log.Error(err, "serve get", "resource", res.Name, "name", name)
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
-		HideValues(obj)
-		writeJSON(w, http.StatusOK, obj)
+		writeJSON(w, http.StatusOK, res.Shown(obj))
 	}
 }
 
@@ -144,15 +146,13 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 	defer s.watches.Dec()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
-	HideValues(list)
-	items, err = meta.ExtractList(list)
-	if err != nil {
-		return
-	}
 	out := newStream(w, s.streamWriteTimeout())
 	for _, item := range items {
 		if ev, ok := item.(*apiv1.Event); ok && !filter.Match(ev) {
 			continue
+		}
+		if so, ok := item.(store.Object); ok {
+			item = res.Shown(so)
 		}
 		if out.send(string(store.Added), item) != nil {
 			return
@@ -178,7 +178,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, res Resource, fil
 			if e, ok := ev.Object.(*apiv1.Event); ok && !filter.Match(e) {
 				continue
 			}
-			if out.send(string(ev.Type), hidden(ev.Object)) != nil || out.flush() != nil {
+			if out.send(string(ev.Type), res.Shown(ev.Object)) != nil || out.flush() != nil {
 				return
 			}
 		}
@@ -216,29 +216,4 @@ func (s *Server) streamWriteTimeout() time.Duration {
 		return s.opts.StreamWriteTimeout
 	}
 	return localserver.StreamWriteTimeout
-}
-
-// HideValues hides, in a Task or a TaskList, the values the agent never
-// shows (apiv1.HiddenValue); other objects are left as they are. The CLI
-// applies it to what it reads from the store file too.
-func HideValues(obj any) {
-	switch o := obj.(type) {
-	case *apiv1.Task:
-		o.HideValues()
-	case *apiv1.TaskList:
-		for i := range o.Items {
-			o.Items[i].HideValues()
-		}
-	}
-}
-
-// hidden is a watch event's object with its values hidden: a copy, since
-// the store's event must not be changed.
-func hidden(obj store.Object) store.Object {
-	if t, ok := obj.(*apiv1.Task); ok {
-		t = t.DeepCopy()
-		t.HideValues()
-		return t
-	}
-	return obj
 }

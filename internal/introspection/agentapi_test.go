@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +194,37 @@ func TestCloseWatchesEndsStreams(t *testing.T) {
 		case <-deadline:
 			t.Fatal("stream still open 5s after CloseWatches")
 		}
+	}
+}
+
+// A credentials id lets whoever knows it read the role's keys, and the
+// agent API answers any local process: list, get and watch show only its
+// start.
+func TestAgentAPIShowsCredentialsIDsCutShort(t *testing.T) {
+	s := fixture(t)
+	const id = "8a6f1c2e-9b7d-4e3f-a1b2-c3d4e5f60718"
+	create(t, s, &apiv1.Credentials{ObjectMeta: metav1.ObjectMeta{Name: "t1-task-role"},
+		Spec: apiv1.CredentialsSpec{ID: id, Task: "t1", Role: apiv1.RoleTypeTask, RoleArn: "arn:aws:iam::1:role/app"}})
+	ts := serve(t, Options{Store: s})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lines := watchLines(t, ctx, ts.URL+AgentAPIPrefix+"credentials?watch=true")
+	var watched string
+	select {
+	case ev := <-lines:
+		watched = string(ev.Object)
+	case <-ctx.Done():
+		t.Fatal("no watch event")
+	}
+	_, list := get(t, ts.URL+AgentAPIPrefix+"credentials")
+	_, one := get(t, ts.URL+AgentAPIPrefix+"credentials/t1-task-role")
+	for what, body := range map[string]string{"list": string(list), "get": string(one), "watch": watched} {
+		if strings.Contains(body, id[apiv1.CredentialsIDShown:]) || !strings.Contains(body, id[:apiv1.CredentialsIDShown]) {
+			t.Errorf("%s shows %s; want only the id's first 8 characters", what, body)
+		}
+	}
+	var stored apiv1.Credentials
+	if err := s.Get(ctx, "t1-task-role", &stored); err != nil || stored.Spec.ID != id {
+		t.Fatalf("the store's copy was redacted too: %q, %v", stored.Spec.ID, err)
 	}
 }

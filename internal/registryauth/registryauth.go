@@ -40,11 +40,25 @@ type Auth struct {
 }
 
 // SecretSource fetches the secret a container's repositoryCredentials
-// names. The control plane's source (Secrets Manager through the task's
-// execution role) comes with the credentials work; StaticSecrets serves
-// offline agents and tests.
+// names: Secrets Manager through the task's execution role
+// (internal/secrets), or StaticSecrets for tasks without one.
 type SecretSource interface {
 	RepositoryCredentials(ctx context.Context, parameter, executionRoleArn string) (username, password string, err error)
+}
+
+// ByRole serves repositoryCredentials from Role (Secrets Manager) for a
+// task with an execution role, as ECS does, and from NoRole (the static
+// file) for one without, which an offline agent's static tasks may be.
+type ByRole struct {
+	Role, NoRole SecretSource
+}
+
+// RepositoryCredentials implements SecretSource.
+func (b ByRole) RepositoryCredentials(ctx context.Context, parameter, executionRoleArn string) (string, string, error) {
+	if executionRoleArn != "" && b.Role != nil {
+		return b.Role.RepositoryCredentials(ctx, parameter, executionRoleArn)
+	}
+	return b.NoRole.RepositoryCredentials(ctx, parameter, executionRoleArn)
 }
 
 // TokenSource gets ECR authorization tokens; *ECR is one.

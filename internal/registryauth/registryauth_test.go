@@ -165,7 +165,7 @@ func TestAWSConfigurationIsLoadedOnlyForECRPulls(t *testing.T) {
 	r := FromConfig(&config.Config{}, func(context.Context) (aws.Config, error) {
 		loads++
 		return aws.Config{}, errors.New("failed to get shared config profile, nope")
-	})
+	}, nil, nil)
 	if a, err := r.Auth(context.Background(), Request{Image: "127.0.0.1:5000/app"}); err != nil || a != (Auth{}) || loads != 0 {
 		t.Fatalf("non-ECR image: auth %+v, err %v, %d AWS configuration loads; want anonymous, none", a, err, loads)
 	}

@@ -280,7 +280,7 @@ func (c *checker) checkLogConfiguration(p string, lc *logConfiguration) {
 		c.oneOf(field(lp, "logDriver"), lc.LogDriver, logDrivers...)
 	}
 	if len(lc.SecretOptions) > 0 {
-		c.ps.add(field(lp, "secretOptions"), "", "log driver secrets are not supported by this agent yet: it fetches no secrets from SSM or Secrets Manager")
+		c.ps.add(field(lp, "secretOptions"), "", "log driver secrets are not supported by this agent")
 	}
 }
 

@@ -47,7 +47,6 @@ const (
 	dependsOnTest        = "TestDependsOnConditions"
 	restartPolicyTest    = "TestRestartPolicyRestartsTheContainerInPlace"
 	serviceConnectNote   = "used by Service Connect, which ECS configures on the service; it changes nothing in the container"
-	notOnThisAgentYet    = "this agent has no credentials or secrets source yet"
 	refusedDefinitionOf  = "a definition that sets it is refused: "
 )
 
@@ -56,8 +55,8 @@ const (
 // the same table; tests keep the three in step.
 var Fields = []Field{
 	{"family", Applied, settingsTest, "the task-definition-family label"},
-	{"taskRoleArn", Refused, refusedEndToEnd, "task role credentials: " + notOnThisAgentYet},
-	{"executionRoleArn", Applied, "TestECRTokenFlow", "ECR pulls and repositoryCredentials (the roles' other uses are refused with them: secrets, log driver secrets)"},
+	{"taskRoleArn", Applied, "TestTasksReachTheirMetadataAndRoleAt169_254_170_2", "the role's credentials are served at 169.254.170.2 (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI); needs ECS_ENABLE_TASK_IAM_ROLE (host network: ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST), refused by name otherwise"},
+	{"executionRoleArn", Applied, "TestSecretsReachTheContainerAndNothingElse", "ECR pulls, repositoryCredentials and secrets are fetched with it"},
 	{"networkMode", Applied, namespacesTest, "bridge (the default), host, none; awsvpc is refused (no ENI support)"},
 
 	{"containerDefinitions.name", Applied, "TestDependentContainerStartsAfterItsDependency", "the container-name label; the Docker name is ecs-<family>-<revision>-<name>-<suffix>"},
@@ -88,7 +87,7 @@ var Fields = []Field{
 	{"containerDefinitions.linuxParameters.tmpfs", Applied, linuxSettingsTest, "size in MiB, mount options as ECS lists them"},
 	{"containerDefinitions.linuxParameters.maxSwap", Applied, linuxSettingsTest, "swap on top of memory (0: none); refused without memory, which Docker needs with a swap limit"},
 	{"containerDefinitions.linuxParameters.swappiness", Applied, linuxSettingsTest, "60 when maxSwap is set without it; refused without maxSwap, where ECS ignores it"},
-	{"containerDefinitions.secrets", Refused, refusedByInstance, "SSM Parameter Store and Secrets Manager values: " + notOnThisAgentYet},
+	{"containerDefinitions.secrets", Applied, "TestSecretsReachTheContainerAndNothingElse", "SSM Parameter Store (String, SecureString) and Secrets Manager (whole secret, json-key) values read with the execution role at create, into the container's environment only; a missing or denied one stops the task naming it"},
 	{"containerDefinitions.dependsOn", Applied, dependsOnTest, "CREATE, START, COMPLETE, SUCCESS, HEALTHY"},
 	{"containerDefinitions.startTimeout", Applied, dependsOnTest, "how long the container waits for its dependencies before it fails"},
 	{"containerDefinitions.stopTimeout", Applied, "TestStopTimeoutIsPerContainer", "SIGTERM to SIGKILL; ECS_CONTAINER_STOP_TIMEOUT without it"},
@@ -109,7 +108,7 @@ var Fields = []Field{
 	{"containerDefinitions.ulimits", Applied, settingsTest, ""},
 	{"containerDefinitions.logConfiguration.logDriver", Applied, linuxSettingsTest, "drivers in ECS_AVAILABLE_LOGGING_DRIVERS (others refused); awsfirelens refused"},
 	{"containerDefinitions.logConfiguration.options", Applied, linuxSettingsTest, ""},
-	{"containerDefinitions.logConfiguration.secretOptions", Refused, refusedWhenRead, "log driver secrets: " + notOnThisAgentYet},
+	{"containerDefinitions.logConfiguration.secretOptions", Refused, refusedWhenRead, "log driver secrets are not supported by this agent"},
 	{"containerDefinitions.healthCheck", Applied, dependsOnTest, "ECS's defaults: interval 30, timeout 5, retries 3"},
 	{"containerDefinitions.systemControls", Applied, linuxSettingsTest, "namespaced kernel parameters; net.* refused in host mode and IPC ones with ipcMode host (they would change the host)"},
 	{"containerDefinitions.resourceRequirements", Refused, refusedWhenRead, "GPUs and accelerators are not supported"},

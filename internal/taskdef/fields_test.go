@@ -114,7 +114,7 @@ func TestTheDocumentedTableIsFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("^\\| `([^`]+)` \\| (applied|refused|placement) \\| (?:`(Test[A-Za-z0-9]+)`)? *\\|")
+	row := regexp.MustCompile("^\\| `([^`]+)` \\| (applied|refused|placement) \\| (?:`(Test[A-Za-z0-9_]+)`)? *\\|")
 	var rows []Field
 	for _, line := range strings.Split(string(b), "\n") {
 		if m := row.FindStringSubmatch(line); m != nil {

@@ -74,6 +74,36 @@ var rules = []rule{
 		allowed:  []string{"internal/systemd/..."},
 	},
 	{
+		// Task roles are assumed in one place, which keeps their keys in
+		// memory only (hack/fakeaws and test/ play STS).
+		name:     "only internal/credentials imports the STS client",
+		imported: "github.com/aws/aws-sdk-go-v2/service/sts",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/credentials"},
+	},
+	{
+		// Secret values are read in one place, which hands them to the
+		// container's environment and nowhere else.
+		name:     "only internal/secrets imports the SSM client",
+		imported: "github.com/aws/aws-sdk-go-v2/service/ssm",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/secrets"},
+	},
+	{
+		name:     "only internal/secrets imports the Secrets Manager client",
+		imported: "github.com/aws/aws-sdk-go-v2/service/secretsmanager",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/secrets"},
+	},
+	{
+		// The host's firewall is changed by setup-host alone, never by
+		// the running agent.
+		name:     "only internal/hostsetup imports iptables",
+		imported: "github.com/coreos/go-iptables",
+		scope:    []string{"api/...", "cmd/...", "controllers/...", "internal/..."},
+		allowed:  []string{"internal/hostsetup"},
+	},
+	{
 		// The objects are the bottom layer: everything may import them,
 		// so they import nothing of ours (small helpers only).
 		name:     "api/v1 imports nothing of this module",

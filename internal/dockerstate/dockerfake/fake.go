@@ -36,6 +36,7 @@ const (
 	ImportImage      Method = "ImportImage"
 	EnsureVolume     Method = "EnsureVolume"
 	RemoveVolume     Method = "RemoveVolume"
+	ImageEnv         Method = "ImageEnv"
 )
 
 // ErrTransient is a daemon-unavailable error: dockerstate.IsTransient
@@ -55,6 +56,7 @@ type Fake struct {
 	images     dockerstate.ImageIndex
 	nextImage  int
 	pulls      map[string]error
+	imageEnv   map[string][]string
 	volumes    map[string]Volume
 	faults     map[Method][]fault
 	calls      map[Method]int
@@ -104,6 +106,7 @@ func New() *Fake {
 		synced:     true,
 		containers: map[string]*entry{},
 		pulls:      map[string]error{},
+		imageEnv:   map[string][]string{},
 		volumes:    map[string]Volume{},
 		faults:     map[Method][]fault{},
 		calls:      map[Method]int{},

@@ -160,3 +160,26 @@ func (f *Fake) Volumes() map[string]Volume {
 	defer f.mu.Unlock()
 	return maps.Clone(f.volumes)
 }
+
+// ImageEnv fakes Docker.ImageEnv: the environment SetImageEnv gave the
+// image, none by default; ErrNotFound for an image that is not present.
+func (f *Fake) ImageEnv(ctx context.Context, ref string) ([]string, error) {
+	if err := f.enter(ctx, ImageEnv); err != nil {
+		return nil, err
+	}
+	defer f.mu.Unlock()
+	img, ok, err := f.images.Resolve(ref)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("inspect image %s: %w", ref, notFound("image", ref))
+	}
+	return slices.Clone(f.imageEnv[img.ID]), nil
+}
+
+// SetImageEnv makes the present image ref carry env (its ENV lines).
+func (f *Fake) SetImageEnv(ref string, env ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if img, ok, _ := f.images.Resolve(ref); ok {
+		f.imageEnv[img.ID] = env
+	}
+}

@@ -16,9 +16,26 @@ import (
 	"testing"
 )
 
-// TestImage is the image every task of the tests runs; hack/build-test-images.sh
-// builds it without a registry.
-const TestImage = "ecs-agent-test/app:latest"
+// The images tasks of the tests run; hack/build-test-images.sh builds them
+// without a registry.
+const (
+	// TestImage runs hack/testimage: serve, exit, sleep, env, …
+	TestImage = "ecs-agent-test/app:latest"
+	// CredsProbeImage runs hack/credsprobe: the AWS SDK's default
+	// credential chain and STS GetCallerIdentity.
+	CredsProbeImage = "ecs-agent-test/credsprobe:latest"
+	// BusyboxImage is Debian's static busybox, with sh and wget; it is
+	// missing on hosts without busybox-static (RequireImage skips then).
+	BusyboxImage = "ecs-agent-test/busybox:latest"
+)
+
+// RequireImage skips tb when the local image is missing.
+func RequireImage(tb testing.TB, image string) {
+	tb.Helper()
+	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
+		tb.Skipf("image %s is not on this host (hack/build-test-images.sh builds it when it can)", image)
+	}
+}
 
 var (
 	buildOnce sync.Once

@@ -27,6 +27,7 @@ type DockerContainer struct {
 	State  DockerState
 	Config struct {
 		Labels map[string]string
+		Env    []string
 	}
 	NetworkSettings struct {
 		Ports map[string][]struct {

@@ -8,6 +8,7 @@ type TaskDefinition struct {
 	Family               string                `json:"family"`
 	NetworkMode          string                `json:"networkMode,omitempty"`
 	TaskRoleArn          string                `json:"taskRoleArn,omitempty"`
+	ExecutionRoleArn     string                `json:"executionRoleArn,omitempty"`
 	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
 }
 
