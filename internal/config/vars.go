@@ -129,6 +129,7 @@ var variables = []variable{
 
 // logLevels are the ECS agent's log levels, ECS_LOGLEVEL's values.
 var logLevels = []string{"crit", "error", "warn", "info", "debug"}
+
 // rpsLimit is ECS_TASK_METADATA_RPS_LIMIT. A bad value (not two positive
 // whole numbers) is ignored with a warning, as the ECS agent ignores it.
 var rpsLimit = variable{
