@@ -140,7 +140,7 @@ func TestACSPayloadResentAfterKill9RunsTheTaskOnce(t *testing.T) {
 func TestACSCredentialsAreAckedWithTheirIDAndAskedForOnlyOnAProcesssFirstSession(t *testing.T) {
 	t.Parallel()
 	e := h.StartECSWithACS(t)
-	a := e.StartAgent(t, h.Options{Env: []string{noPolls}})
+	a := e.StartAgent(t, h.Options{Env: []string{noPolls, "ECS_ENABLE_TASK_IAM_ROLE=true"}})
 	inst := a.WaitSession(t, sessionTimeout)
 	sessions := e.ACSSessions()
 	if len(sessions) != 1 || !sessions[0].SendCredentials {

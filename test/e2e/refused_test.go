@@ -21,7 +21,7 @@ func TestRefusedTasksStopWithTheReason(t *testing.T) {
 	const swappyReason = "containerDefinitions[0].linuxParameters.swappiness: 10: is applied only together with maxSwap"
 	role := h.Task("role", h.App("app", "sleep"))
 	role.TaskRoleArn = "arn:aws:iam::123456789012:role/app"
-	const roleReason = "task role credentials are not served by this agent yet"
+	const roleReason = "task roles are disabled on this instance (ECS_ENABLE_TASK_IAM_ROLE=true enables them)"
 
 	a.WriteTask("swappy.json", h.Task("swappy", swappy).JSON())
 	ecsSwappy := a.RunTask(h.Task("swappy", swappy))
