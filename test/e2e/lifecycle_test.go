@@ -323,7 +323,12 @@ func TestRestartPolicyRestartsTheContainerInPlace(t *testing.T) {
 	done.RestartPolicy = map[string]any{"enabled": true, "ignoredExitCodes": []int{5}, "restartAttemptPeriod": 60}
 	a.WriteTask("restart.json", h.Task("restart", worker, done, h.App("main", "sleep")).JSON())
 
-	first := a.WaitTask(t, "restart.json", startTimeout, h.IsRunning)
+	// "done" exits a second after it starts: wait for the task and the
+	// worker to run, not for every container at once.
+	first := a.WaitTask(t, "restart.json", startTimeout, func(task apiv1.Task) (bool, string) {
+		w := task.Status.ContainerStatusFor("worker")
+		return task.Status.KnownStatus == apiv1.StatusRunning && w != nil && w.KnownStatus == apiv1.StatusRunning, h.Describe(task)
+	})
 	workerID := h.Container(t, first, "worker").DockerID
 	task := a.WaitTask(t, "restart.json", 61*time.Second+startTimeout, func(task apiv1.Task) (bool, string) {
 		w := task.Status.ContainerStatusFor("worker")
