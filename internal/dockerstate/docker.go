@@ -78,6 +78,7 @@ type Docker struct {
 	containers map[string]Container // task containers by full id
 	images     ImageIndex           // every local image
 	synced     atomic.Bool
+	outages    outages
 
 	// imageSync serialises reading the daemon's images with writing them
 	// to the cache (see imagecache.go).

@@ -231,7 +231,11 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{Host: p.host(), RelistInterval: time.Hour})
 	f.run()
 	gone := f.start(f.config("gone", "sleep"))
+	if o := f.d.Outages(); len(o) != 0 {
+		t.Errorf("outages before any: %v; want none", o)
+	}
 
+	cutAt := time.Now()
 	p.cut(t)
 	from := f.changes.mark()
 	if _, err := f.d.InspectContainer(f.ctx, gone.ID); !dockerstate.IsTransient(err) {
@@ -243,8 +247,12 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	f.cli("tag", testImage, tagged)
 	t.Cleanup(func() { f.cli("rmi", tagged) })
 	p.up(t)
+	upAt := time.Now()
 
 	f.changes.waitFor(t, from, 15*time.Second, "resync after reconnect", isResynced)
+	if o := f.d.Outages(); len(o) != 1 || o[0].Lost.Before(cutAt) || o[0].Lost.After(upAt) || o[0].Back.Before(upAt) {
+		t.Errorf("outages %v; want one lost between the cut at %s and the return at %s, back after it", o, cutAt, upAt)
+	}
 	f.changes.waitFor(t, from, 0, "removal of "+gone.ID, func(ch dockerstate.Change) bool {
 		return isContainer(ch, gone.ID, dockerstate.ContainerRemoved)
 	})

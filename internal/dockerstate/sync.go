@@ -38,6 +38,7 @@ func (d *Docker) Run(ctx context.Context) error {
 		}
 		switch {
 		case !down && d.Synced():
+			d.outages.lost(time.Now())
 			d.log.Error(err, "lost the docker daemon; reconnecting")
 			down = true
 		case !down:
@@ -82,6 +83,7 @@ func (d *Docker) session(ctx context.Context) (connected bool, err error) {
 	if err := d.relist(ctx, true); err != nil {
 		return false, err
 	}
+	d.outages.back(time.Now())
 	wasSynced := d.synced.Swap(true)
 	if wasSynced {
 		d.log.Info("docker daemon back; cache resynced")
