@@ -159,9 +159,15 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	if ecs != nil {
 		ecsSrc = ecsSource(ecs, cfg, st, docker, set, holder, log.WithName("ecs"))
 	}
+	boot, err := static.ReadBoot()
+	if err != nil {
+		// Without it a reboot is not told apart: static tasks it stopped
+		// stay stopped until their files change.
+		log.Error(err, "cannot tell host reboots apart; static tasks lost to one will not be replaced")
+	}
 	src := &static.Source{
 		Dir: cfg.StaticTasksDir, Store: st, Cluster: cfg.Cluster,
-		Log: log.WithName("static"),
+		Log: log.WithName("static"), Boot: boot, DaemonOutages: daemonOutages(docker),
 	}
 	ready := func() error {
 		switch {
@@ -285,5 +291,17 @@ func imageCleanup(cfg *config.Config, st store.Store, docker controllers.ImageCl
 		Exclude:         cfg.ExcludeUntrackedImages,
 		DiskHighPercent: cfg.ImageCleanupHighThresholdPercent,
 		DiskLowPercent:  cfg.ImageCleanupLowThresholdPercent,
+	}
+}
+
+// daemonOutages hands the static source the Docker daemon's outages in its
+// own terms.
+func daemonOutages(docker *dockerstate.Docker) func() []static.Outage {
+	return func() []static.Outage {
+		var out []static.Outage
+		for _, o := range docker.Outages() {
+			out = append(out, static.Outage{Lost: o.Lost, Back: o.Back})
+		}
+		return out
 	}
 }

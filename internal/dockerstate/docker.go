@@ -32,8 +32,11 @@ const (
 	// ECS_IMAGE_PULL_INACTIVITY_TIMEOUT.
 	DefaultPullInactivityTimeout = time.Minute
 	// DefaultRelistInterval is how often the whole cache is checked against
-	// a fresh List, to catch events the stream lost.
-	DefaultRelistInterval = 30 * time.Second
+	// a fresh List, to catch events the stream lost: a minute makes the
+	// backstop two requests a minute (one container List, one image List)
+	// for an idle agent, however many tasks it runs; events are lost
+	// rarely, and a daemon reconnect relists at once anyway.
+	DefaultRelistInterval = time.Minute
 
 	// slowCallFactor scales CallTimeout for the calls that do disk work in
 	// the daemon (create, start, remove, volume create and remove). The ECS
@@ -78,6 +81,7 @@ type Docker struct {
 	containers map[string]Container // task containers by full id
 	images     ImageIndex           // every local image
 	synced     atomic.Bool
+	outages    outages
 
 	// imageSync serialises reading the daemon's images with writing them
 	// to the cache (see imagecache.go).

@@ -172,6 +172,46 @@ func TestRelistNoticesRemovalTheEventsMissed(t *testing.T) {
 	})
 }
 
+// TestRelistInspectsOnlyContainersThatChanged: the periodic relist is one
+// List; a container whose List entry agrees with the cache is not inspected
+// again, and one that changed behind the events' back still is.
+func TestRelistInspectsOnlyContainersThatChanged(t *testing.T) {
+	p := startProxy(t)
+	p.muteEvents.Store(true)
+	f := newFixture(t, dockerstate.Options{Host: p.host(), RelistInterval: 200 * time.Millisecond})
+	f.run()
+	idle := f.start(f.config("idle", "sleep"))
+	moved := f.start(f.config("moved", "sleep"))
+	waitLists := func(n int64) {
+		t.Helper()
+		want := p.lists.Load() + n
+		deadline := time.Now().Add(10 * time.Second)
+		for p.lists.Load() < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than %d relists in 10s", n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLists(2) // the relists that saw the creates are over
+	p.inspected.Clear()
+	waitLists(3)
+	if p.wasInspected(idle.ID) || p.wasInspected(moved.ID) {
+		t.Fatalf("relists of unchanged containers inspected them (idle %v, moved %v); want List only",
+			p.wasInspected(idle.ID), p.wasInspected(moved.ID))
+	}
+	from := f.changes.mark()
+
+	f.cli("kill", moved.ID)
+
+	f.changes.waitFor(t, from, 5*time.Second, "exit found by relist", func(ch dockerstate.Change) bool {
+		return isContainer(ch, moved.ID, dockerstate.ContainerChanged) && ch.Container.State == dockerstate.StateExited
+	})
+	if p.wasInspected(idle.ID) {
+		t.Error("the idle container was inspected; want only the one that changed")
+	}
+}
+
 func TestHealthCheckReachesHealthy(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{})
 	f.run()
@@ -191,7 +231,11 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{Host: p.host(), RelistInterval: time.Hour})
 	f.run()
 	gone := f.start(f.config("gone", "sleep"))
+	if o := f.d.Outages(); len(o) != 0 {
+		t.Errorf("outages before any: %v; want none", o)
+	}
 
+	cutAt := time.Now()
 	p.cut(t)
 	from := f.changes.mark()
 	if _, err := f.d.InspectContainer(f.ctx, gone.ID); !dockerstate.IsTransient(err) {
@@ -203,8 +247,12 @@ func TestReconnectResyncsWhatChangedWhileAway(t *testing.T) {
 	f.cli("tag", testImage, tagged)
 	t.Cleanup(func() { f.cli("rmi", tagged) })
 	p.up(t)
+	upAt := time.Now()
 
 	f.changes.waitFor(t, from, 15*time.Second, "resync after reconnect", isResynced)
+	if o := f.d.Outages(); len(o) != 1 || o[0].Lost.Before(cutAt) || o[0].Lost.After(upAt) || o[0].Back.Before(upAt) {
+		t.Errorf("outages %v; want one lost between the cut at %s and the return at %s, back after it", o, cutAt, upAt)
+	}
 	f.changes.waitFor(t, from, 0, "removal of "+gone.ID, func(ch dockerstate.Change) bool {
 		return isContainer(ch, gone.ID, dockerstate.ContainerRemoved)
 	})

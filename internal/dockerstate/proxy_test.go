@@ -25,6 +25,10 @@ type daemonProxy struct {
 	muteEvents atomic.Bool
 	// stall holds every request until the client gives up: a hung daemon.
 	stall atomic.Bool
+	// lists counts the container lists passed to the daemon; inspected
+	// holds each path of a container inspect passed to it.
+	lists     atomic.Int64
+	inspected sync.Map
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -70,6 +74,11 @@ func (p *daemonProxy) up(t *testing.T) {
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 		default:
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/containers/json") {
+				p.lists.Add(1)
+			} else if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/containers/") && strings.HasSuffix(r.URL.Path, "/json") {
+				p.inspected.Store(r.URL.Path, true)
+			}
 			rp.ServeHTTP(w, r)
 		}
 	})}
@@ -96,4 +105,14 @@ func (p *daemonProxy) cut(t *testing.T) {
 		t.Errorf("proxy close: %v", err)
 	}
 	p.srv = nil
+}
+
+// wasInspected says whether a container inspect of id went through.
+func (p *daemonProxy) wasInspected(id string) bool {
+	found := false
+	p.inspected.Range(func(k, _ any) bool {
+		found = strings.Contains(k.(string), "/containers/"+id+"/")
+		return !found
+	})
+	return found
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func (d *Docker) Run(ctx context.Context) error {
 		}
 		switch {
 		case !down && d.Synced():
+			d.outages.lost(time.Now())
 			d.log.Error(err, "lost the docker daemon; reconnecting")
 			down = true
 		case !down:
@@ -78,9 +80,10 @@ func (d *Docker) session(ctx context.Context) (connected bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if err := d.relist(ctx); err != nil {
+	if err := d.relist(ctx, true); err != nil {
 		return false, err
 	}
+	d.outages.back(time.Now())
 	wasSynced := d.synced.Swap(true)
 	if wasSynced {
 		d.log.Info("docker daemon back; cache resynced")
@@ -105,7 +108,7 @@ func (d *Docker) session(ctx context.Context) (connected bool, err error) {
 				return true, err
 			}
 		case <-tick.C:
-			if err := d.relist(ctx); err != nil {
+			if err := d.relist(ctx, false); err != nil {
 				if IsTransient(err) {
 					return true, err
 				}
@@ -141,20 +144,26 @@ func (d *Docker) subscribeEvents(ctx context.Context) (client.EventsResult, erro
 }
 
 // relist brings the cache in line with a fresh List of the task containers
-// and of the images.
-func (d *Docker) relist(ctx context.Context) error {
-	if err := d.relistContainers(ctx); err != nil {
+// and of the images; full inspects every task container (see
+// relistContainers).
+func (d *Docker) relist(ctx context.Context, full bool) error {
+	if err := d.relistContainers(ctx, full); err != nil {
 		return err
 	}
 	return d.relistImages(ctx)
 }
 
 // relistContainers compares the cache with a fresh List of the task
-// containers. Every listed container is inspected; every cached container
-// the List lacks is inspected too rather than dropped, because it may have
-// been created after the List was taken. Inspect finds out which are really gone, which is what
-// an events-only cache (the ECS agent's #364) never learns.
-func (d *Docker) relistContainers(ctx context.Context) error {
+// containers. A listed container is inspected when the cache lacks it or
+// when the List shows it in another state, health or exit code than the
+// cache: with 200 idle tasks the periodic backstop then costs one List, not
+// 200 inspects. full inspects every listed one, for the first relist of a
+// connection, since a daemon that was away may have changed what the List
+// does not show. Every cached container the List lacks is inspected too
+// rather than dropped, because it may have been created after the List was
+// taken. Inspect finds out which are really gone, which is what an
+// events-only cache (the ECS agent's #364) never learns.
+func (d *Docker) relistContainers(ctx context.Context, full bool) error {
 	lctx, cancel := d.callCtx(ctx)
 	res, err := d.api.ContainerList(lctx, client.ContainerListOptions{
 		All:     true,
@@ -164,28 +173,78 @@ func (d *Docker) relistContainers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list task containers: %w", err)
 	}
+	stale := make(map[string]bool, len(res.Items))
 	listed := make(map[string]bool, len(res.Items))
+	d.mu.RLock()
 	for _, s := range res.Items {
 		listed[s.ID] = true
+		if c, ok := d.containers[s.ID]; full || !ok || !summaryMatches(&c, string(s.State), s.Status) {
+			stale[s.ID] = true
+		}
 	}
-	d.mu.RLock()
 	for id := range d.containers {
 		if !listed[id] {
-			listed[id] = false
+			stale[id] = true
 		}
 	}
 	d.mu.RUnlock()
-	for id, inList := range listed {
+	for id := range stale {
 		_, err := d.refresh(ctx, id)
 		switch {
 		case err == nil, errors.Is(err, ErrNotFound):
 		case IsTransient(err):
 			return err
 		default:
-			d.log.Error(err, "relist: inspect failed", "container", id, "listed", inList)
+			d.log.Error(err, "relist: inspect failed", "container", id, "listed", listed[id])
 		}
 	}
 	return nil
+}
+
+// summaryMatches says whether a List entry's state and status text
+// ("Up 2 hours (healthy)", "Exited (137) 5 seconds ago") agree with what
+// the cache holds; when they do, an inspect would show nothing new that
+// events have not already brought.
+func summaryMatches(c *Container, state, status string) bool {
+	health := c.Health
+	if health == "none" { // a healthcheck disabled by the image: List shows nothing
+		health = ""
+	}
+	if c.State != state || summaryHealth(status) != health {
+		return false
+	}
+	if state != StateExited {
+		return true
+	}
+	code, ok := summaryExitCode(status)
+	return ok && code == c.ExitCode
+}
+
+// summaryHealth is the health a List status text shows, as inspect names it.
+func summaryHealth(status string) string {
+	switch {
+	case strings.Contains(status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
+}
+
+// summaryExitCode is the exit code in an "Exited (N) …" status text.
+func summaryExitCode(status string) (int, bool) {
+	rest, ok := strings.CutPrefix(status, "Exited (")
+	if !ok {
+		return 0, false
+	}
+	n, _, ok := strings.Cut(rest, ")")
+	if !ok {
+		return 0, false
+	}
+	code, err := strconv.Atoi(n)
+	return code, err == nil
 }
 
 // handleEvent updates the cache for one event. Only the events that change

@@ -47,8 +47,16 @@ type running struct {
 // startSource runs a Source on dir and st, and waits for its first sync.
 func startSource(t *testing.T, dir string, st store.Store, rescan time.Duration) *running {
 	t.Helper()
+	return startSourceWith(t, dir, st, rescan, func(*Source) {})
+}
+
+// startSourceWith is startSource with the Source's other fields set by
+// configure.
+func startSourceWith(t *testing.T, dir string, st store.Store, rescan time.Duration, configure func(*Source)) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &Source{Dir: dir, Store: st, Cluster: "test", Settle: testSettle, Rescan: rescan, Log: testr.New(t)}
+	configure(src)
 	r := &running{src: src, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- src.Run(ctx) }()
 	t.Cleanup(r.stop)

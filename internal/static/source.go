@@ -7,9 +7,12 @@
 // The source keeps one StaticTaskFile record per file: which content (by
 // sha256) became which Task. A new file creates a task; a changed file stops
 // the old task and creates a new one (the next revision); a removed file
-// stops its task. An unchanged file does nothing, even when its task has
-// stopped or been cleaned up: a stopped static task stays stopped, as an
-// ECS task does, until its file changes.
+// stops its task. An unchanged file does nothing when its task has stopped
+// on its own (an essential container exited) or been cleaned up: such a
+// task stays stopped, as an ECS task does, until its file changes. A task
+// whose containers were lost to a host reboot or a Docker daemon restart is
+// different: like the kubelet's static pods, it is replaced by a new task
+// (the next revision) from the same file.
 //
 // Crash safety: a task carries its file's path, digest and revision as
 // annotations, so a task created just before the agent died, with no record
@@ -74,6 +77,15 @@ type Source struct {
 	Settle time.Duration
 	// Log is the source's logger; the context's when unset.
 	Log logr.Logger
+	// Boot is the host's current boot (ReadBoot). A static task made in an
+	// earlier boot that was still running when the host went down is
+	// replaced by a new task from its file. Zero: never.
+	Boot Boot
+	// DaemonOutages returns the times the Docker daemon was away while
+	// the agent ran. A static task whose containers finished during one
+	// (without live-restore the daemon stops them all) is replaced by a
+	// new task from its file. Nil: never.
+	DaemonOutages func() []Outage
 
 	synced atomic.Bool
 	scans  atomic.Int64 // completed full syncs, for tests

@@ -94,7 +94,11 @@ func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFi
 	digest := digestOf(data)
 	if rec != nil && rec.Spec.Digest == digest {
 		delete(r.seen, path)
-		return nil
+		lost, err := r.lostTask(ctx, rec.Spec.Task)
+		if err != nil || lost == "" {
+			return err
+		}
+		r.log.Info("static task lost its containers to a "+lost+"; replacing it from its file", "path", path, "task", rec.Spec.Task)
 	}
 	def, perr := parse(path, data)
 	if perr != nil && !r.settled(path, digest) {

@@ -62,6 +62,9 @@ func (r *runner) newTask(path, digest string, revision int64, data []byte, def *
 		AnnotationPath:   path,
 		AnnotationDigest: digest,
 	}}}
+	if r.src.Boot.ID != "" {
+		task.Annotations[AnnotationBoot] = r.src.Boot.ID
+	}
 	if perr != nil {
 		family := taskdef.Family(data)
 		if family == "" {

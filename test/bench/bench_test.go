@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +44,16 @@ type row struct {
 // create+start of the same containers at the agent's concurrency.
 func BenchmarkTaskStart(b *testing.B) {
 	var rows []row
-	for _, n := range []int{1, 50} {
+	b.Run("tasks=1/p50", func(b *testing.B) {
+		for range b.N {
+			r := measureSingle(b, singleRounds)
+			rows = append(rows, r)
+			b.ReportMetric(float64(r.agent.Microseconds())/1000, "agent-p50-ms")
+			b.ReportMetric(float64(r.raw.Microseconds())/1000, "docker-p50-ms")
+			b.ReportMetric(ratio(r), "agent/docker")
+		}
+	})
+	for _, n := range []int{50, 100} {
 		b.Run(fmt.Sprintf("tasks=%d", n), func(b *testing.B) {
 			for range b.N {
 				r := measure(b, n)
@@ -87,6 +97,60 @@ func measure(b *testing.B, n int) row {
 		b.Fatal(err)
 	}
 	return row{scenario: fmt.Sprintf("%d task(s), sleep, bridge", n), agent: agentTook, raw: rawTook, concurrency: conc}
+}
+
+// singleRounds is how many single tasks P1's p50 is taken over.
+const singleRounds = 11
+
+// measureSingle times one task file → RUNNING (/v1/tasks polled every
+// millisecond) and one raw create+start, alternately, rounds times on one
+// agent, and returns the medians.
+func measureSingle(b *testing.B, rounds int) row {
+	b.Helper()
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		b.Fatalf("docker client: %v", err)
+	}
+	defer api.Close()
+	b.StopTimer()
+	a := h.Start(b, h.Options{})
+	defer removeCluster(b, a.Cluster)
+	rawCluster := "bench-raw1-" + a.Cluster
+	if _, err := rawStart(context.Background(), api, rawCluster+"-warm", 1, 1); err != nil {
+		b.Fatal(err)
+	}
+	removeCluster(b, rawCluster+"-warm")
+	var agent, raw []time.Duration
+	for i := range rounds {
+		family := fmt.Sprintf("single%02d", i)
+		def := h.Task(family, h.App("app", "sleep")).JSON()
+		start := time.Now()
+		a.WriteTask(family+".json", def)
+		testwait.For(b, family+" RUNNING", time.Minute, time.Millisecond, func() (bool, string) {
+			v1, err := a.V1Tasks()
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, t := range v1.Tasks {
+				if t.Family == family && t.KnownStatus == "RUNNING" {
+					return true, ""
+				}
+			}
+			return false, "not RUNNING"
+		})
+		agent = append(agent, time.Since(start))
+		rc := fmt.Sprintf("%s-%02d", rawCluster, i)
+		took, err := rawStart(context.Background(), api, rc, 1, 1)
+		removeCluster(b, rc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw = append(raw, took)
+	}
+	slices.Sort(agent)
+	slices.Sort(raw)
+	fmt.Printf("P1 one task file → RUNNING, %d rounds: agent %v; raw create+start %v\n", rounds, agent, raw)
+	return row{scenario: fmt.Sprintf("1 task, sleep, bridge (p50 of %d)", rounds), agent: agent[rounds/2], raw: raw[rounds/2], concurrency: 1}
 }
 
 // agentStart writes n task files and times until /v1/tasks shows all of
