@@ -144,7 +144,7 @@ func TestContainerRemovedWithTheCLIIsNoticed(t *testing.T) {
 
 	f.cli("rm", "-f", c.ID)
 
-	f.changes.waitFor(t, from, 5*time.Second, "removal", func(ch dockerstate.Change) bool {
+	f.changes.waitFor(t, from, 20*time.Second, "removal", func(ch dockerstate.Change) bool {
 		return isContainer(ch, c.ID, dockerstate.ContainerRemoved)
 	})
 	if _, ok := f.d.Container(c.ID); ok {
@@ -167,7 +167,7 @@ func TestRelistNoticesRemovalTheEventsMissed(t *testing.T) {
 
 	f.cli("rm", "-f", c.ID)
 
-	f.changes.waitFor(t, from, 5*time.Second, "removal found by relist", func(ch dockerstate.Change) bool {
+	f.changes.waitFor(t, from, 20*time.Second, "removal found by relist", func(ch dockerstate.Change) bool {
 		return isContainer(ch, c.ID, dockerstate.ContainerRemoved)
 	})
 }
@@ -204,7 +204,7 @@ func TestRelistInspectsOnlyContainersThatChanged(t *testing.T) {
 
 	f.cli("kill", moved.ID)
 
-	f.changes.waitFor(t, from, 5*time.Second, "exit found by relist", func(ch dockerstate.Change) bool {
+	f.changes.waitFor(t, from, 20*time.Second, "exit found by relist", func(ch dockerstate.Change) bool {
 		return isContainer(ch, moved.ID, dockerstate.ContainerChanged) && ch.Container.State == dockerstate.StateExited
 	})
 	if p.wasInspected(idle.ID) {
