@@ -114,6 +114,43 @@ func (v invariants) String() string {
 // line about each for the failure message. Resends are cumulative over the
 // whole run (the fake keeps every report); the caller takes differences.
 func (w *world) check(o observation) (invariants, []string) {
+	v, why := containerInvariants(o)
+	for _, arn := range sortedKeys(w.ecs) {
+		r := reportCheck(w.a.ECS.ReportsFor(arn))
+		t, known := o.ecsTask(arn)
+		ran := r.received["task RUNNING"] > 0
+		for _, c := range t.Status.Containers {
+			ran = ran || c.StartedAt != nil
+		}
+		var want []string
+		if w.ecs[arn] {
+			want = []string{"app RUNNING", "task RUNNING"}
+		} else if ran || (known && t.Status.KnownStatus == apiv1.StatusStopped) {
+			want = []string{"task STOPPED"}
+			if ran {
+				want = append(want, "app RUNNING", "task RUNNING")
+			}
+		}
+		for _, tr := range want {
+			if r.received[tr] == 0 {
+				v.lost++
+				why = append(why, fmt.Sprintf("%s: %q never reported (received %v)", shortARN(arn), tr, r.order))
+			}
+		}
+		v.outOfOrder += len(r.outOfOrder)
+		for _, o := range r.outOfOrder {
+			why = append(why, fmt.Sprintf("%s: %s (received %v)", shortARN(arn), o, r.order))
+		}
+		v.resends += r.resends
+		v.reports += len(r.order)
+	}
+	return v, why
+}
+
+// containerInvariants counts, in one observation, task containers with
+// more than one Docker container and host ports bound twice or bound
+// without the store's allocation to the same task.
+func containerInvariants(o observation) (invariants, []string) {
 	var v invariants
 	var why []string
 	byTaskContainer := map[string][]string{}
@@ -156,35 +193,6 @@ func (w *world) check(o observation) (invariants, []string) {
 		}
 	}
 
-	for _, arn := range sortedKeys(w.ecs) {
-		r := reportCheck(w.a.ECS.ReportsFor(arn))
-		t, known := o.ecsTask(arn)
-		ran := r.received["task RUNNING"] > 0
-		for _, c := range t.Status.Containers {
-			ran = ran || c.StartedAt != nil
-		}
-		var want []string
-		if w.ecs[arn] {
-			want = []string{"app RUNNING", "task RUNNING"}
-		} else if ran || (known && t.Status.KnownStatus == apiv1.StatusStopped) {
-			want = []string{"task STOPPED"}
-			if ran {
-				want = append(want, "app RUNNING", "task RUNNING")
-			}
-		}
-		for _, tr := range want {
-			if r.received[tr] == 0 {
-				v.lost++
-				why = append(why, fmt.Sprintf("%s: %q never reported (received %v)", shortARN(arn), tr, r.order))
-			}
-		}
-		v.outOfOrder += len(r.outOfOrder)
-		for _, o := range r.outOfOrder {
-			why = append(why, fmt.Sprintf("%s: %s (received %v)", shortARN(arn), o, r.order))
-		}
-		v.resends += r.resends
-		v.reports += len(r.order)
-	}
 	return v, why
 }
 
