@@ -19,8 +19,11 @@ import (
 
 // privateDockerd is a Docker daemon of the test's own: its own socket,
 // data root, exec root, pidfile and containerd (its own root, state and
-// socket), no bridge and no iptables rules, so that killing it never
-// touches the shared daemon or the host's firewall. It runs with
+// socket), a bridge of its own and no iptables rules, so that killing it
+// never touches the shared daemon or the host's firewall. The bridge is an
+// interface the test makes, never --bridge=none: a dockerd told to have no
+// bridge deletes the host's docker0 at start-up, the shared daemon's. It
+// runs with
 // live-restore, so that its containers outlive it as they do on a host
 // set up for the agent. The containerd is started apart from dockerd, as
 // systemd starts it: a containerd that dockerd supervises dies with it.
@@ -34,6 +37,8 @@ type privateDockerd struct {
 	ctd       *exec.Cmd
 	ctdDone   chan struct{}
 	ctdSocket string
+	// bridge is the daemon's own bridge interface.
+	bridge string
 }
 
 // startPrivateDockerd starts the daemon, or skips the test, saying why, when
@@ -53,6 +58,9 @@ func startPrivateDockerd(t *testing.T) *privateDockerd {
 	d := &privateDockerd{t: t, dir: dir, sock: filepath.Join(dir, "d.sock"), ctdSocket: filepath.Join(dir, "ctd.sock"),
 		ns: "ecs-chaos-" + filepath.Base(dir)[len("ecs-chaos-dockerd-"):]}
 	t.Cleanup(d.remove)
+	if err := d.makeBridge(); err != nil {
+		t.Skipf("no bridge of its own for a private dockerd: %v", err)
+	}
 	if err := d.startContainerd(); err != nil {
 		t.Skipf("a private containerd cannot start here: %v", err)
 	}
@@ -60,6 +68,39 @@ func startPrivateDockerd(t *testing.T) *privateDockerd {
 		t.Skipf("a private dockerd cannot start here: %v", err)
 	}
 	return d
+}
+
+// makeBridge creates the daemon's bridge, named after the test's directory,
+// on a /24 of 10.241.0.0/16 that no route of the host uses yet.
+func (d *privateDockerd) makeBridge() error {
+	routes, err := exec.Command("ip", "-4", "route").Output()
+	if err != nil {
+		return fmt.Errorf("ip -4 route: %w", err)
+	}
+	suffix := filepath.Base(d.dir)[len("ecs-chaos-dockerd-"):]
+	name := "chaos" + suffix
+	if len(name) > 15 {
+		name = name[:15] // IFNAMSIZ
+	}
+	for octet := 1; octet < 255; octet++ {
+		subnet := fmt.Sprintf("10.241.%d.", octet)
+		if strings.Contains(string(routes), subnet) {
+			continue
+		}
+		for _, args := range [][]string{
+			{"link", "add", "name", name, "type", "bridge"},
+			{"addr", "add", subnet + "1/24", "dev", name},
+			{"link", "set", name, "up"},
+		} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				exec.Command("ip", "link", "del", name).Run()
+				return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, out)
+			}
+		}
+		d.bridge = name
+		return nil
+	}
+	return fmt.Errorf("every /24 of 10.241.0.0/16 is routed already")
 }
 
 // containerdConfig leaves out the CRI plugin (Kubernetes' runtime API),
@@ -91,20 +132,10 @@ func (d *privateDockerd) startContainerd() error {
 	done := make(chan struct{})
 	d.ctdDone = done
 	go func() { d.ctd.Wait(); log.Close(); close(done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(d.ctdSocket); err == nil {
-			return nil
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("containerd exited")
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no containerd socket %s within 30s", d.ctdSocket)
-		}
-	}
+	return waitUp("containerd at "+d.ctdSocket, done, func() bool {
+		_, err := os.Stat(d.ctdSocket)
+		return err == nil
+	})
 }
 
 // start runs dockerd and waits until it answers.
@@ -122,7 +153,7 @@ func (d *privateDockerd) start() error {
 		"--containerd", d.ctdSocket,
 		"--containerd-namespace", d.ns,
 		"--containerd-plugins-namespace", d.ns+"-plugins",
-		"--bridge", "none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
+		"--bridge", d.bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false",
 		"--live-restore", "--log-level", "warn")
 	d.cmd.Stdout, d.cmd.Stderr = log, log
 	if err := d.cmd.Start(); err != nil {
@@ -132,20 +163,31 @@ func (d *privateDockerd) start() error {
 	done := make(chan struct{})
 	d.done = done
 	go func() { d.cmd.Wait(); log.Close(); close(done) }()
+	if err := waitUp("dockerd at "+d.sock, done, func() bool {
+		_, err := d.docker("version", "--format", "{{.Server.Version}}")
+		return err == nil
+	}); err != nil {
+		return fmt.Errorf("%w: %s", err, d.logTail())
+	}
+	return nil
+}
+
+// waitUp polls up until it holds, for at most 30 s, and gives up at once
+// if the process exits (done closes). Not testwait.For: a daemon that
+// cannot start skips the test rather than failing it.
+func waitUp(what string, done <-chan struct{}, up func() bool) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := d.docker("version", "--format", "{{.Server.Version}}"); err == nil {
-			return nil
-		}
+	for !up() {
 		select {
 		case <-done:
-			return fmt.Errorf("dockerd exited: %s", d.logTail())
+			return fmt.Errorf("%s exited before it answered", what)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer on %s within 30s: %s", d.sock, d.logTail())
+			return fmt.Errorf("no answer from %s within 30s", what)
 		}
 	}
+	return nil
 }
 
 // kill SIGKILLs the daemon, as a crash would.
@@ -229,6 +271,11 @@ func (d *privateDockerd) remove() {
 			<-d.ctdDone
 		}
 	}
+	if d.bridge != "" {
+		if out, err := exec.Command("ip", "link", "del", d.bridge).CombinedOutput(); err != nil {
+			d.t.Errorf("delete the private dockerd's bridge %s: %v: %s", d.bridge, err, out)
+		}
+	}
 	if d.t.Failed() {
 		d.t.Logf("private dockerd log (%s):\n%s", d.dir, d.logTail())
 		return
@@ -263,7 +310,6 @@ func TestAgentOutlivesAKilledDockerdAndConvergesWithin10sOfItsReturn(t *testing.
 	a := h.New(t, h.Options{Env: []string{"DOCKER_HOST=unix://" + d.sock}})
 	task := func(i int) string {
 		def := h.Task(fmt.Sprintf("chaos-d%02d", i), h.App("app", "sleep"))
-		def.NetworkMode = "none" // the private daemon has no bridge
 		return def.JSON()
 	}
 	for i := 0; i < tasks; i++ {
