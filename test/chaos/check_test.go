@@ -34,7 +34,7 @@ func (w *world) settled(o observation) (bool, string) {
 			off = append(off, name+": "+why)
 		}
 		if n := o.runningOf(newest.Spec.Arn); n != 1 {
-			off = append(off, fmt.Sprintf("%s: %d running containers", name, n))
+			off = append(off, fmt.Sprintf("%s: %d running containers; %s", name, n, h.Describe(newest)))
 		}
 		for _, old := range mine[:len(mine)-1] {
 			if ok, why := h.IsStopped(old); !ok {
@@ -58,7 +58,7 @@ func (w *world) settled(o observation) (bool, string) {
 				off = append(off, shortARN(arn)+": the agent has no such task")
 				continue
 			case o.runningOf(arn) != 1:
-				off = append(off, fmt.Sprintf("%s: %d running containers", shortARN(arn), o.runningOf(arn)))
+				off = append(off, fmt.Sprintf("%s: %d running containers; %s", shortARN(arn), o.runningOf(arn), h.Describe(t)))
 			}
 			if ok, why := h.IsRunning(t); !ok {
 				off = append(off, why)
