@@ -87,3 +87,15 @@ func TestContainerInvariantsFindDuplicatesAndPortsHeldTwice(t *testing.T) {
 		t.Errorf("a bound port with no allocation in the store: %d, want 1", v.doublePorts)
 	}
 }
+
+func TestParsePSKeepsALastContainerWithoutPorts(t *testing.T) {
+	out := "aaaaaaaaaaaa1\trunning\tarn:1\tapp\t0.0.0.0:20001->8080/tcp, :::20001->8080/tcp\n" +
+		"bbbbbbbbbbbb2\trunning\tarn:2\tapp\t\n"
+	cs := parsePS(out)
+	if len(cs) != 2 {
+		t.Fatalf("%d containers from %q, want 2", len(cs), out)
+	}
+	if !slices.Equal(cs[0].hostPorts, []string{"tcp/20001"}) || len(cs[1].hostPorts) != 0 || cs[1].arn != "arn:2" {
+		t.Errorf("parsed %+v", cs)
+	}
+}

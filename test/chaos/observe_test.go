@@ -69,8 +69,16 @@ func clusterContainers(cluster string) ([]dockerContainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker ps of cluster %s: %w: %s", cluster, err, strings.TrimSpace(stderr.String()))
 	}
+	return parsePS(string(out)), nil
+}
+
+// parsePS reads `docker ps --format` lines of id, state, task ARN,
+// container name and ports, tab-separated. A container without ports ends
+// its line with a tab: only newlines are trimmed, so that the last line
+// keeps its empty ports field.
+func parsePS(out string) []dockerContainer {
 	var cs []dockerContainer
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 5 {
 			continue
@@ -83,7 +91,7 @@ func clusterContainers(cluster string) ([]dockerContainer, error) {
 		}
 		cs = append(cs, c)
 	}
-	return cs, nil
+	return cs
 }
 
 // runningOf counts the running containers of a task.
