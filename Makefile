@@ -19,6 +19,12 @@ LDFLAGS      := -X $(MODULE)/internal/version.Version=$(VERSION)
 # 2-core machine; -p 2 keeps Docker-heavy packages from starving each other.
 TEST_TIMEOUT ?= 20m
 TEST_FLAGS   ?=
+# `make chaos`: rounds of kill -9, the most tasks desired running at once,
+# and a deadline for the whole run. CHAOS_SEED (from the environment)
+# repeats a run's random choices; each run prints its seed.
+CHAOS_ROUNDS  ?= 100
+CHAOS_TASKS   ?= 50
+CHAOS_TIMEOUT ?= 3h
 # What `make run` uses: its own data directory and cluster name, so that it
 # never touches an installed agent's state and `make clean` finds its
 # containers.
@@ -74,6 +80,11 @@ run: images build ## Run the agent in the foreground on examples/tasks, offline 
 .PHONY: test
 test: images registry ## Run every test: unit, integration and end to end (needs Docker; sets it up)
 	go test -count=1 -p 2 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+
+.PHONY: chaos
+chaos: images ## Kill -9 the agent at random instants in a churn of up to 50 tasks, 100 rounds (CHAOS_ROUNDS, CHAOS_TASKS, CHAOS_SEED)
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_TASKS=$(CHAOS_TASKS) \
+	go test -count=1 -v -timeout $(CHAOS_TIMEOUT) ./test/chaos/
 
 .PHONY: registry
 registry: docker ## Start the local test registry (docker-registry with htpasswd auth on 127.0.0.1:5055)
