@@ -87,6 +87,25 @@ test-unit: ## Run the unit tests only (-short: no Docker needed)
 bench: images registry ## Run the benchmarks once each (test/bench, against the real Docker daemon)
 	go test -run '^$$' -bench . -benchtime=1x -timeout $(TEST_TIMEOUT) ./test/bench/...
 
+# Each Go fuzz target, as package:target; `make fuzz` runs them one after
+# another (go test can fuzz only one target at a time), FUZZTIME each.
+FUZZ_TARGETS := \
+	./internal/taskdef:FuzzParse \
+	./internal/config:FuzzParseEnvFile \
+	./internal/acs:FuzzDecode \
+	./internal/introspection:FuzzTasksQuery \
+	./internal/introspection:FuzzAgentAPIQuery \
+	./internal/taskmetadata:FuzzPaths
+FUZZTIME ?= 10m
+
+.PHONY: fuzz
+fuzz: ## Fuzz each parser for FUZZTIME (default 10m) one after another; a crash is saved under its testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "=== fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
 .PHONY: generate
 generate: ## Regenerate the api/v1 deep-copy functions (controller-gen)
 	$(CONTROLLER_GEN) object paths=./api/...
