@@ -75,6 +75,14 @@ run: images build ## Run the agent in the foreground on examples/tasks, offline 
 test: images registry ## Run every test: unit, integration and end to end (needs Docker; sets it up)
 	go test -count=1 -p 2 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 
+# The unit and integration packages: everything but the end-to-end tests and
+# the benchmarks, which run the agent as a separate, uninstrumented binary.
+RACE_PKGS = $(shell go list ./... | grep -v -e /test/e2e -e /test/bench)
+
+.PHONY: test-race
+test-race: images registry ## Run the unit and integration packages with the race detector (needs Docker)
+	go test -race -count=1 -p 2 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) $(RACE_PKGS)
+
 .PHONY: registry
 registry: docker ## Start the local test registry (docker-registry with htpasswd auth on 127.0.0.1:5055)
 	@hack/registry.sh >/dev/null
@@ -111,12 +119,13 @@ generate: ## Regenerate the api/v1 deep-copy functions (controller-gen)
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: lint
-lint: ## Check formatting (gofmt) and run go vet; golangci-lint too when installed
+lint: ## Check formatting (gofmt), go vet, govulncheck (skipped when its database is unreachable); golangci-lint too when installed
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@if command -v golangci-lint >/dev/null 2>&1; then golangci-lint run ./...; \
 	else echo "golangci-lint not installed; skipped (https://golangci-lint.run/welcome/install/)"; fi
+	hack/govulncheck.sh
 
 .PHONY: fmt
 fmt: ## Format all Go files with gofmt
