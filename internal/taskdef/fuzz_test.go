@@ -35,7 +35,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		def, err := Parse("fuzz.json", data)
 		if err != nil {
-			checkParseError(t, err)
+			checkParseError(t, err, data)
 		} else {
 			checkReencoded(t, data, def)
 		}
@@ -43,7 +43,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkParseError(t *testing.T, err error) {
+// checkParseError also holds each problem to naming its field: only a
+// document that is not an object at all has a problem without a path.
+func checkParseError(t *testing.T, err error, data []byte) {
 	t.Helper()
 	var se *SyntaxError
 	var ie *InvalidError
@@ -59,6 +61,9 @@ func checkParseError(t *testing.T, err error) {
 		for _, p := range ie.Problems {
 			if p.Rule == "" {
 				t.Fatalf("problem %+v says no rule", p)
+			}
+			if doc, _ := decodeNumbers(data); p.Path == "" && isObject(doc) {
+				t.Fatalf("problem %+v of an object names no field", p)
 			}
 		}
 	default:
@@ -139,4 +144,9 @@ func decodeNumbers(data []byte) (any, error) {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return doc, nil
+}
+
+func isObject(doc any) bool {
+	_, ok := doc.(map[string]any)
+	return ok
 }
