@@ -70,7 +70,8 @@ func TestStatsFollowEveryRunningContainerUntilItStops(t *testing.T) {
 	f.cli("kill", c.ID)
 	testwait.For(t, "the stopped container's stream closed", 15*time.Second, 100*time.Millisecond, func() (bool, string) {
 		_, ok := stats.Sample(c.ID)
-		return !ok && stats.Streams() == 1, fmt.Sprintf("sample kept %v, %d streams", ok, stats.Streams())
+		gone, host := !stats.Following(c.ID), stats.Following(hc.ID)
+		return !ok && gone && host, fmt.Sprintf("sample kept %v, stream closed %v, host-network stream open %v", ok, gone, host)
 	})
 }
 
