@@ -6,6 +6,14 @@
 # skipped with a message saying so, not failed: build machines here reach
 # the Go module proxy and Debian, not vuln.go.dev. Any finding, or any other
 # failure, fails.
+#
+# An offline database can be built from the Go module proxy alone, since
+# golang.org/x/vulndb carries every report as OSV JSON:
+#   v=v0.0.0-20261105234957-e22db6528018   # or a newer pseudo-version
+#   go mod download golang.org/x/vulndb@$v
+#   go install golang.org/x/vulndb/cmd/indexdb@$v
+#   indexdb -vulns "$(go env GOMODCACHE)/golang.org/x/vulndb@$v/data/osv" -out /tmp/govulndb
+#   GOVULNDB=file:///tmp/govulndb make lint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
