@@ -44,7 +44,7 @@ func FuzzPaths(f *testing.F) {
 		}
 		rec := fuzzGet(fx.handler, p, rawQuery)
 		if rec.Code == http.StatusMovedPermanently {
-			loc, err := url.Parse(rec.Header().Get("Location"))
+			loc, err := url.ParseRequestURI(rec.Header().Get("Location")) // as the server read the query: a raw # stays in it
 			if err != nil {
 				t.Fatalf("%q redirected to an unparsable %q: %v", p, rec.Header().Get("Location"), err)
 			}
