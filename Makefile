@@ -86,6 +86,14 @@ chaos: images ## Kill -9 the agent at random instants in a churn of up to 50 tas
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_TASKS=$(CHAOS_TASKS) \
 	go test -count=1 -v -timeout $(CHAOS_TIMEOUT) ./test/chaos/
 
+# The unit and integration packages: everything but the end-to-end tests and
+# the benchmarks, which run the agent as a separate, uninstrumented binary.
+RACE_PKGS = $(shell go list ./... | grep -v -e /test/e2e -e /test/bench)
+
+.PHONY: test-race
+test-race: images registry ## Run the unit and integration packages with the race detector (needs Docker)
+	go test -race -count=1 -p 2 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) $(RACE_PKGS)
+
 .PHONY: registry
 registry: docker ## Start the local test registry (docker-registry with htpasswd auth on 127.0.0.1:5055)
 	@hack/registry.sh >/dev/null
@@ -98,17 +106,37 @@ test-unit: ## Run the unit tests only (-short: no Docker needed)
 bench: images registry ## Run the benchmarks once each (test/bench, against the real Docker daemon)
 	go test -run '^$$' -bench . -benchtime=1x -timeout $(TEST_TIMEOUT) ./test/bench/...
 
+# Each Go fuzz target, as package:target; `make fuzz` runs them one after
+# another (go test can fuzz only one target at a time), FUZZTIME each.
+FUZZ_TARGETS := \
+	./internal/taskdef:FuzzParse \
+	./internal/config:FuzzParseEnvFile \
+	./internal/acs:FuzzDecode \
+	./internal/introspection:FuzzTasksQuery \
+	./internal/introspection:FuzzAgentAPIQuery \
+	./internal/taskmetadata:FuzzPaths
+FUZZTIME ?= 10m
+
+.PHONY: fuzz
+fuzz: ## Fuzz each parser for FUZZTIME (default 10m) one after another; a crash is saved under its testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "=== fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
 .PHONY: generate
 generate: ## Regenerate the api/v1 deep-copy functions (controller-gen)
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: lint
-lint: ## Check formatting (gofmt) and run go vet; golangci-lint too when installed
+lint: ## Check formatting (gofmt), go vet, govulncheck (skipped when its database is unreachable); golangci-lint too when installed
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@if command -v golangci-lint >/dev/null 2>&1; then golangci-lint run ./...; \
 	else echo "golangci-lint not installed; skipped (https://golangci-lint.run/welcome/install/)"; fi
+	hack/govulncheck.sh
 
 .PHONY: fmt
 fmt: ## Format all Go files with gofmt

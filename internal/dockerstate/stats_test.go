@@ -67,13 +67,13 @@ func TestStatsFollowEveryRunningContainerUntilItStops(t *testing.T) {
 		t.Errorf("host-network container has a network rate; it has no network of its own")
 	}
 
-	// Other task containers may run on this daemon (another agent's): count
-	// streams relative to now, not from zero.
-	before := stats.Streams()
+	// Other task containers may run on this daemon (another agent's): look
+	// at this test's own containers' streams only.
 	f.cli("kill", c.ID)
 	testwait.For(t, "the stopped container's stream closed", 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		_, ok := stats.Sample(c.ID)
-		return !ok && stats.Streams() < before, fmt.Sprintf("sample kept %v, %d streams (%d before the kill)", ok, stats.Streams(), before)
+		gone, host := !stats.Following(c.ID), stats.Following(hc.ID)
+		return !ok && gone && host, fmt.Sprintf("sample kept %v, stream closed %v, host-network stream open %v", ok, gone, host)
 	})
 }
 

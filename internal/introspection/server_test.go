@@ -25,7 +25,7 @@ const (
 	otherArn = "arn:aws:ecs:local:000000000000:task/default/fedcba9876543210fedcba9876543210"
 )
 
-func openStore(t *testing.T) *store.Bolt {
+func openStore(t testing.TB) *store.Bolt {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "agent.db"), store.Options{})
 	if err != nil {
@@ -35,7 +35,7 @@ func openStore(t *testing.T) *store.Bolt {
 	return s
 }
 
-func create(t *testing.T, s store.Store, obj store.Object) {
+func create(t testing.TB, s store.Store, obj store.Object) {
 	t.Helper()
 	if err := s.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func create(t *testing.T, s store.Store, obj store.Object) {
 
 // fixture stores a registered instance, a running two-container task whose
 // container ids share a 12-character prefix, and a stopped task.
-func fixture(t *testing.T) *store.Bolt {
+func fixture(t testing.TB) *store.Bolt {
 	s := openStore(t)
 	create(t, s, &apiv1.ContainerInstance{
 		ObjectMeta: metav1.ObjectMeta{Name: apiv1.ContainerInstanceName},
@@ -109,7 +109,7 @@ func get(t *testing.T, url string) (int, []byte) {
 func TestMetadataShowsClusterInstanceArnAndVersion(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		store func(t *testing.T) *store.Bolt
+		store func(t testing.TB) *store.Bolt
 		want  string
 	}{
 		{"registered", fixture, `{"Cluster":"default","ContainerInstanceArn":"arn:aws:ecs:local:000000000000:container-instance/default/abc","Version":"Amazon ECS Agent - v1.2.3 (ecs-agent 1.2.3)"}`},

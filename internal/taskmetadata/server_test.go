@@ -45,14 +45,16 @@ func (f fakeStats) Sample(id string) (dockerstate.StatsSample, bool) {
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	store  *store.Bolt
 	holder *credentials.Holder
 	stats  fakeStats
 	url    string
+	// handler is the endpoint's handler, for requests without a network.
+	handler http.Handler
 }
 
-func newFixture(t *testing.T, limit Limit) *fixture {
+func newFixture(t testing.TB, limit Limit) *fixture {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "agent.db"), store.Options{})
 	if err != nil {
@@ -71,7 +73,8 @@ func newFixture(t *testing.T, limit Limit) *fixture {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	ts := httptest.NewServer(srv.Handler())
+	f.handler = srv.Handler()
+	ts := httptest.NewServer(f.handler)
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	f.addTask()
