@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -113,8 +114,10 @@ func RemoveCluster(cluster string) error {
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		if _, err := docker(append([]string{"rm", "-f", "-v"}, ids...)...); err != nil {
+	// A few at a time: one `docker rm -f` of 200 running containers takes
+	// longer than a docker call may.
+	for batch := range slices.Chunk(ids, 20) {
+		if _, err := docker(append([]string{"rm", "-f", "-v"}, batch...)...); err != nil {
 			return err
 		}
 	}
