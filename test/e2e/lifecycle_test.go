@@ -133,21 +133,7 @@ func TestDependsOnConditions(t *testing.T) {
 		def: h.Task("success",
 			h.App("init", "exit", "0").NotEssential(),
 			h.App("app", "sleep").After("init", apiv1.ConditionSuccess)),
-		check: func(t *testing.T, task apiv1.Task) {
-			if task.Status.KnownStatus != apiv1.StatusRunning {
-				t.Fatalf("task not running: %s", h.Describe(task))
-			}
-			init := h.Container(t, task, "init")
-			if init.ExitCode == nil || *init.ExitCode != 0 {
-				t.Errorf("init exit code = %v, want 0", init.ExitCode)
-			}
-			initD := inspect(t, init.DockerID)
-			app := inspect(t, h.Container(t, task, "app").DockerID)
-			if !app.State.Running || app.State.StartedAt.Before(initD.State.FinishedAt) {
-				t.Errorf("app running=%v started %s; want running, started after init finished (%s)",
-					app.State.Running, app.State.StartedAt, initD.State.FinishedAt)
-			}
-		},
+		check: func(t *testing.T, task apiv1.Task) { startedAfterExit(t, task, "init", 0) },
 	}, {
 		file: "failed-success.json",
 		def: h.Task("failedsuccess",
@@ -218,21 +204,7 @@ func TestDependsOnConditions(t *testing.T) {
 		def: h.Task("complete",
 			h.App("job", "exit", "3", "1s").NotEssential(),
 			h.App("app", "sleep").After("job", apiv1.ConditionComplete)),
-		check: func(t *testing.T, task apiv1.Task) {
-			if task.Status.KnownStatus != apiv1.StatusRunning {
-				t.Fatalf("task not running: %s", h.Describe(task))
-			}
-			job := h.Container(t, task, "job")
-			if job.ExitCode == nil || *job.ExitCode != 3 {
-				t.Errorf("job exit code = %v, want 3", job.ExitCode)
-			}
-			jobD := inspect(t, job.DockerID)
-			app := inspect(t, h.Container(t, task, "app").DockerID)
-			if !app.State.Running || app.State.StartedAt.Before(jobD.State.FinishedAt) {
-				t.Errorf("app running=%v started %s; want running, started after job finished (%s)",
-					app.State.Running, app.State.StartedAt, jobD.State.FinishedAt)
-			}
-		},
+		check: func(t *testing.T, task apiv1.Task) { startedAfterExit(t, task, "job", 3) },
 	}, {
 		// never is never healthy: app gives up after its startTimeout of
 		// 3s, and, being essential, stops the task.
@@ -356,5 +328,24 @@ func TestRestartPolicyRestartsTheContainerInPlace(t *testing.T) {
 	// main has no restart policy: the ECS agent leaves its RestartCount out.
 	if want := map[string]string{"worker": "1", "done": "0", "main": "<nil>"}; fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("/v1/tasks RestartCount %v, want %v", counts, want)
+	}
+}
+
+// startedAfterExit checks a running task whose app waited for prereq: prereq
+// exited with code, and app runs, started after prereq finished.
+func startedAfterExit(t *testing.T, task apiv1.Task, prereq string, code int32) {
+	t.Helper()
+	if task.Status.KnownStatus != apiv1.StatusRunning {
+		t.Fatalf("task not running: %s", h.Describe(task))
+	}
+	p := h.Container(t, task, prereq)
+	if p.ExitCode == nil || *p.ExitCode != code {
+		t.Errorf("%s exit code = %v, want %d", prereq, p.ExitCode, code)
+	}
+	pd := inspect(t, p.DockerID)
+	app := inspect(t, h.Container(t, task, "app").DockerID)
+	if !app.State.Running || app.State.StartedAt.Before(pd.State.FinishedAt) {
+		t.Errorf("app running=%v started %s; want running, started after %s finished (%s)",
+			app.State.Running, app.State.StartedAt, prereq, pd.State.FinishedAt)
 	}
 }
