@@ -133,7 +133,11 @@ func cleanPaths(next http.Handler) http.Handler {
 		}
 		if clean != p {
 			u := *r.URL
-			u.Path = clean
+			u.Path, u.RawPath = clean, ""
+			// A server reads a raw # in the request line as part of the
+			// query; echoed as is, the client would take it for a fragment
+			// and drop the rest of the query.
+			u.RawQuery = strings.ReplaceAll(u.RawQuery, "#", "%23")
 			w.Header().Set("Location", u.String())
 			w.WriteHeader(http.StatusMovedPermanently)
 			return

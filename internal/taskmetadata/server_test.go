@@ -1,12 +1,15 @@
 package taskmetadata
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -212,6 +215,31 @@ func TestUnknownIDsGetEachVersionsStatus(t *testing.T) {
 	}
 	if code, _ := f.get("/v4//" + appEID); code != http.StatusMovedPermanently {
 		t.Errorf("unclean path: %d; want 301", code)
+	}
+}
+
+// TestRedirectKeepsARawHashInTheQuery sends a request line with a raw #,
+// which a server reads as part of the query: the redirect must escape it,
+// or the client takes the rest of the query for a fragment.
+func TestRedirectKeepsARawHashInTheQuery(t *testing.T) {
+	f := newFixture(t, Limit{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /v4//%s?a=1#b=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", appEID)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location")) // as a client reads it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusMovedPermanently || loc.Path != "/v4/"+appEID || loc.RawQuery != "a=1%23b=2" || loc.Fragment != "" {
+		t.Errorf("redirect: %d to %q; want 301 to /v4/%s?a=1%%23b=2", resp.StatusCode, resp.Header.Get("Location"), appEID)
 	}
 }
 
