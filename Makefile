@@ -116,13 +116,15 @@ FUZZ_TARGETS := \
 	./internal/introspection:FuzzAgentAPIQuery \
 	./internal/taskmetadata:FuzzPaths
 FUZZTIME ?= 10m
+# FUZZFLAGS passes more go test flags, e.g. -parallel=1 to fuzz on one core.
+FUZZFLAGS ?=
 
 .PHONY: fuzz
 fuzz: ## Fuzz each parser for FUZZTIME (default 10m) one after another; a crash is saved under its testdata/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "=== fuzz $$name in $$pkg for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg || exit 1; \
 	done
 
 .PHONY: generate
