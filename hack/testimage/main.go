@@ -7,6 +7,9 @@
 //	testapp sleep                run until signalled; exit 0 on SIGTERM
 //	testapp ignore-term          run until SIGKILL (ignores SIGTERM)
 //	testapp healthy-after D      run; "testapp check" succeeds once D passed
+//	testapp healthy-for D        run; "testapp check" succeeds until D passed
+//	testapp load MIB             hold MIB MiB of touched memory and keep one
+//	                             CPU busy (as much of it as the cgroup allows)
 //	testapp check [URL]          health check: exit 0 if healthy, 1 if not;
 //	                             with URL, healthy means URL answers 200
 //	testapp env                  print the environment, then sleep
@@ -19,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -28,7 +32,7 @@ const healthFile = "/tmp/healthy"
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: testapp serve|udp|exit|sleep|ignore-term|healthy-after|check|env|cat …")
+		fail("usage: testapp serve|udp|exit|sleep|ignore-term|healthy-after|healthy-for|load|check|env|cat …")
 	}
 	args := os.Args[2:]
 	switch os.Args[1] {
@@ -89,6 +93,26 @@ func main() {
 		os.MkdirAll("/tmp", 0o777)
 		time.AfterFunc(d, func() { os.WriteFile(healthFile, []byte("ok"), 0o644) })
 		waitTerm()
+	case "healthy-for":
+		d, err := time.ParseDuration(arg(args, 0))
+		if err != nil {
+			fail("healthy-for: bad duration " + arg(args, 0))
+		}
+		os.MkdirAll("/tmp", 0o777)
+		os.WriteFile(healthFile, []byte("ok"), 0o644)
+		time.AfterFunc(d, func() { os.Remove(healthFile) })
+		waitTerm()
+	case "load":
+		mib, err := strconv.Atoi(arg(args, 0))
+		if err != nil || mib < 0 {
+			fail("load: bad MiB " + arg(args, 0))
+		}
+		held = make([]byte, mib<<20)
+		for i := range held {
+			held[i] = byte(i) // touched, so resident
+		}
+		go spin()
+		waitTerm()
 	case "check":
 		if len(args) > 0 {
 			os.Exit(checkURL(args[0]))
@@ -109,6 +133,18 @@ func main() {
 		os.Stdout.Write(b)
 	default:
 		fail("unknown command " + os.Args[1])
+	}
+}
+
+// held is the load's memory, kept reachable so the collector keeps it.
+var held []byte
+
+// spin keeps one CPU busy.
+func spin() {
+	for n := uint64(0); ; n++ {
+		if n == ^uint64(0) {
+			runtime.Gosched()
+		}
 	}
 }
 

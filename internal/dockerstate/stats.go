@@ -25,10 +25,44 @@ type StatsSample struct {
 	// were two (and always for a container without networks of its own).
 	RxBytesPerSec, TxBytesPerSec float64
 	HasNetworkRate               bool
+	// CPUPercent is the container's CPU use over the sample's interval, in
+	// percent of one CPU (200 is two CPUs busy), worked out as the docker
+	// CLI does; HasCPU is false for a first sample, which has no interval.
+	CPUPercent float64
+	HasCPU     bool
+	// MemoryBytes is the memory in use less the inactive page cache, as
+	// `docker stats` shows it; HasMemory is false when the daemon sent no
+	// memory figures.
+	MemoryBytes uint64
+	HasMemory   bool
 
 	// The sample's network byte counters, summed over its networks.
 	netRx, netTx uint64
 	hasNet       bool
+}
+
+// StatsSet summarises the samples of one figure: their least, greatest,
+// count and sum (the shape of telemetry's statistic sets).
+type StatsSet struct {
+	Min, Max, Sum float64
+	Count         int
+}
+
+func (s *StatsSet) add(v float64) {
+	if s.Count == 0 || v < s.Min {
+		s.Min = v
+	}
+	if s.Count == 0 || v > s.Max {
+		s.Max = v
+	}
+	s.Sum += v
+	s.Count++
+}
+
+// Usage is what a container used over the samples taken since the last
+// Drain: CPU in percent of one CPU, memory in MiB.
+type Usage struct {
+	CPUPercent, MemoryMiB StatsSet
 }
 
 // statsRetry is how long a container's stream waits before it is opened
@@ -46,13 +80,15 @@ type Stats struct {
 
 	mu      sync.RWMutex
 	samples map[string]*StatsSample
+	// usage holds each container's figures not yet drained.
+	usage   map[string]*Usage
 	streams map[string]context.CancelFunc
 	wake    chan struct{}
 }
 
 // NewStats returns a sampler of d's running task containers.
 func NewStats(d *Docker) *Stats {
-	return &Stats{d: d, samples: map[string]*StatsSample{}, streams: map[string]context.CancelFunc{}, wake: make(chan struct{}, 1)}
+	return &Stats{d: d, samples: map[string]*StatsSample{}, usage: map[string]*Usage{}, streams: map[string]context.CancelFunc{}, wake: make(chan struct{}, 1)}
 }
 
 // Sample returns the container's latest sample; ok is false before the
@@ -65,6 +101,21 @@ func (s *Stats) Sample(id string) (StatsSample, bool) {
 		return StatsSample{}, false
 	}
 	return *sm, true
+}
+
+// Drain returns what the container used since the last Drain of it (or
+// since its stream opened) and starts a new period; ok is false when no
+// sample with CPU and memory figures came in that time.
+func (s *Stats) Drain(id string) (u Usage, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.usage[id]
+	if p == nil || p.CPUPercent.Count == 0 {
+		return Usage{}, false
+	}
+	u = *p
+	*p = Usage{}
+	return u, true
 }
 
 // Streams is how many stats streams are open.
@@ -121,6 +172,7 @@ func (s *Stats) sync(ctx context.Context) {
 			stop()
 			delete(s.streams, id)
 			delete(s.samples, id)
+			delete(s.usage, id)
 		}
 	}
 	for id := range running {
@@ -165,6 +217,7 @@ func (s *Stats) forget(id string) {
 		delete(s.streams, id)
 	}
 	delete(s.samples, id)
+	delete(s.usage, id)
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -201,14 +254,64 @@ func (s *Stats) stream(ctx context.Context, id string) error {
 	}
 }
 
-// statsHead is what the sampler reads of a sample: its time and network
-// counters, for the rate.
+// statsHead is what the sampler reads of a sample: its time, network
+// counters (for the rate), CPU counters and memory figures.
 type statsHead struct {
 	Read     time.Time `json:"read"`
+	PreRead  time.Time `json:"preread"`
 	Networks map[string]struct {
 		RxBytes uint64 `json:"rx_bytes"`
 		TxBytes uint64 `json:"tx_bytes"`
 	} `json:"networks"`
+	CPU    cpuStats `json:"cpu_stats"`
+	PreCPU cpuStats `json:"precpu_stats"`
+	Memory struct {
+		Usage uint64            `json:"usage"`
+		Stats map[string]uint64 `json:"stats"`
+	} `json:"memory_stats"`
+}
+
+type cpuStats struct {
+	Usage struct {
+		Total  uint64   `json:"total_usage"`
+		PerCPU []uint64 `json:"percpu_usage"`
+	} `json:"cpu_usage"`
+	System uint64 `json:"system_cpu_usage"`
+	Online uint32 `json:"online_cpus"`
+}
+
+// cpuPercent is the CPU use between the sample's two CPU readings, in
+// percent of one CPU: the container's CPU time over the host's, times the
+// host's CPUs, as the docker CLI reckons it, so that the figure matches
+// `docker stats`.
+func (h *statsHead) cpuPercent() (float64, bool) {
+	if h.PreCPU.System == 0 || h.CPU.System <= h.PreCPU.System || h.CPU.Usage.Total < h.PreCPU.Usage.Total {
+		return 0, false
+	}
+	cpus := float64(h.CPU.Online)
+	if cpus == 0 {
+		cpus = float64(len(h.CPU.Usage.PerCPU))
+	}
+	if cpus == 0 {
+		return 0, false
+	}
+	used := float64(h.CPU.Usage.Total - h.PreCPU.Usage.Total)
+	return used / float64(h.CPU.System-h.PreCPU.System) * cpus * 100, true
+}
+
+// memoryBytes is the memory in use less the inactive file cache, which the
+// kernel can reclaim at once: cgroup v1 names it total_inactive_file, v2
+// inactive_file.
+func (h *statsHead) memoryBytes() (uint64, bool) {
+	if h.Memory.Usage == 0 {
+		return 0, false
+	}
+	for _, k := range []string{"total_inactive_file", "inactive_file"} {
+		if v, ok := h.Memory.Stats[k]; ok && v < h.Memory.Usage {
+			return h.Memory.Usage - v, true
+		}
+	}
+	return h.Memory.Usage, true
 }
 
 // record keeps a sample, working out the network rate from the previous
@@ -219,6 +322,8 @@ func (s *Stats) record(id string, raw json.RawMessage) {
 		return // a container that stopped answers zero samples
 	}
 	sm := &StatsSample{JSON: bytes.Clone(raw), Read: head.Read}
+	sm.CPUPercent, sm.HasCPU = head.cpuPercent()
+	sm.MemoryBytes, sm.HasMemory = head.memoryBytes()
 	var rx, tx uint64
 	for _, n := range head.Networks {
 		rx += n.RxBytes
@@ -231,6 +336,15 @@ func (s *Stats) record(id string, raw json.RawMessage) {
 	}
 	prev := s.samples[id]
 	s.samples[id] = sm
+	if sm.HasCPU && sm.HasMemory {
+		u := s.usage[id]
+		if u == nil {
+			u = &Usage{}
+			s.usage[id] = u
+		}
+		u.CPUPercent.add(sm.CPUPercent)
+		u.MemoryMiB.add(float64(sm.MemoryBytes) / (1 << 20))
+	}
 	if len(head.Networks) == 0 {
 		return
 	}

@@ -77,6 +77,56 @@ func TestStatsFollowEveryRunningContainerUntilItStops(t *testing.T) {
 	})
 }
 
+// TestStatsUsageIsCPUAndMemoryOfTheSamplesSinceTheLastDrain runs a
+// container that holds 32 MiB and keeps a CPU busy: its usage has a CPU
+// figure well above idle and its memory near 32 MiB, and Drain starts a
+// new period.
+func TestStatsUsageIsCPUAndMemoryOfTheSamplesSinceTheLastDrain(t *testing.T) {
+	f := newFixture(t, dockerstate.Options{})
+	f.run()
+	stats := f.runStats()
+	c := f.start(f.config("load", "load", "32"))
+	var u dockerstate.Usage
+	testwait.For(t, "three samples with CPU and memory figures", 20*time.Second, 200*time.Millisecond, func() (bool, string) {
+		if d, ok := stats.Drain(c.ID); ok {
+			u.CPUPercent, u.MemoryMiB = merge(u.CPUPercent, d.CPUPercent), merge(u.MemoryMiB, d.MemoryMiB)
+		}
+		return u.CPUPercent.Count >= 3, fmt.Sprintf("%d samples", u.CPUPercent.Count)
+	})
+	if u.MemoryMiB.Count != u.CPUPercent.Count {
+		t.Errorf("%d memory samples, %d CPU samples; want one of each per sample", u.MemoryMiB.Count, u.CPUPercent.Count)
+	}
+	if mean := u.MemoryMiB.Sum / float64(u.MemoryMiB.Count); mean < 32 || mean > 48 {
+		t.Errorf("memory %.1f MiB on average; want the 32 MiB held plus the program's own few", mean)
+	}
+	if u.MemoryMiB.Min > u.MemoryMiB.Max || u.CPUPercent.Min > u.CPUPercent.Max {
+		t.Errorf("sets %+v: min above max", u)
+	}
+	// One spinning goroutine: well above an idle container's ~0 %, at most
+	// one CPU (plus the runtime's own threads).
+	if u.CPUPercent.Max < 10 || u.CPUPercent.Max > 150 {
+		t.Errorf("CPU at most %.1f %% of a CPU; want a busy loop's share of one CPU", u.CPUPercent.Max)
+	}
+	s, _ := stats.Sample(c.ID)
+	if !s.HasCPU || !s.HasMemory || s.MemoryBytes < 32<<20 {
+		t.Errorf("latest sample: CPU %v (%v), memory %d (%v); want both, memory ≥ 32 MiB", s.CPUPercent, s.HasCPU, s.MemoryBytes, s.HasMemory)
+	}
+	if d, ok := stats.Drain(c.ID); ok && d.CPUPercent.Count > 2 {
+		t.Errorf("a Drain right after a Drain has %d samples; want the new period's (at most a second's)", d.CPUPercent.Count)
+	}
+}
+
+// merge adds two sets of the same figure.
+func merge(a, b dockerstate.StatsSet) dockerstate.StatsSet {
+	if a.Count == 0 {
+		return b
+	}
+	if b.Count == 0 {
+		return a
+	}
+	return dockerstate.StatsSet{Min: min(a.Min, b.Min), Max: max(a.Max, b.Max), Sum: a.Sum + b.Sum, Count: a.Count + b.Count}
+}
+
 // BenchmarkStatsSampler measures what sampling costs per running
 // container: the CPU this process (the sampler) and the Docker daemon use
 // while every container's stats stream is open, less what they use over
