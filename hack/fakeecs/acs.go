@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/gorilla/websocket"
 
 	"github.com/ecs-agent/ecs-agent/internal/acs"
+	"github.com/ecs-agent/ecs-agent/internal/ecsws"
 )
 
 // The fake's ACS side: DiscoverPollEndpoint names the fake's own URL, GET /ws upgrades to a
@@ -182,14 +181,13 @@ func (f *Fake) admit(r *http.Request) (*types.ContainerInstance, *acs.Exception)
 
 // verify checks the upgrade's SigV4 signature against the key it names.
 func (f *Fake) verify(r *http.Request) error {
-	auth := r.Header.Get("Authorization")
-	_, rest, _ := strings.Cut(auth, "Credential=")
-	key, _, _ := strings.Cut(rest, "/")
+	return ecsws.Verify(r, f.secretOf, f.region)
+}
+
+// secretOf is the secret of an access key the fake accepts; callers hold f.mu.
+func (f *Fake) secretOf(key string) (string, bool) {
 	secret, ok := f.acs.keys[key]
-	if !ok {
-		return fmt.Errorf("unknown access key %q", key)
-	}
-	return acs.Verify(r, aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}, f.region)
+	return secret, ok
 }
 
 // DefaultAccessKeyID and DefaultSecretAccessKey are keys the fake always accepts on ACS (the

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecsws"
 )
 
 // closeExpired is the close text of a session the agent ends at its
@@ -51,7 +53,7 @@ func (s *Session) serve(ctx context.Context, ws *websocket.Conn, t Timing) endin
 	defer close(done)
 	expired := make(chan struct{})
 	go func() {
-		age := time.NewTimer(jittered(t.MaxAge, t.MaxAgeJitter))
+		age := time.NewTimer(ecsws.Jittered(t.MaxAge, t.MaxAgeJitter))
 		defer age.Stop()
 		select {
 		case <-done:
@@ -63,7 +65,7 @@ func (s *Session) serve(ctx context.Context, ws *websocket.Conn, t Timing) endin
 		}
 	}()
 
-	deadline := time.Now().Add(jittered(t.Silence, t.SilenceJitter))
+	deadline := time.Now().Add(ecsws.Jittered(t.Silence, t.SilenceJitter))
 	for {
 		_ = ws.SetReadDeadline(deadline)
 		kind, data, err := ws.ReadMessage()
@@ -85,7 +87,7 @@ func (s *Session) serve(ctx context.Context, ws *websocket.Conn, t Timing) endin
 			s.Log.V(1).Info("ACS frame dropped", "error", err.Error())
 			continue
 		}
-		deadline = time.Now().Add(jittered(t.Silence, t.SilenceJitter))
+		deadline = time.Now().Add(ecsws.Jittered(t.Silence, t.SilenceJitter))
 		c.received(msg)
 		c.handle(ctx, msg)
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-logr/logr"
 	"github.com/gorilla/websocket"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecsws"
 )
 
 // Handler is what the session's owner does with the messages that change
@@ -114,7 +116,7 @@ func (s *Session) Connected() bool { return s.Status().Connected }
 // deregistered; every other failure is retried.
 func (s *Session) Run(ctx context.Context) error {
 	t := s.Timing.withDefaults()
-	b := &backoff{min: t.BackoffMin, max: t.BackoffMax}
+	b := &ecsws.Backoff{Min: t.BackoffMin, Max: t.BackoffMax, Multiplier: BackoffMultiplier, Jitter: BackoffJitter}
 	failing := false
 	for ctx.Err() == nil {
 		conn, err := s.connect(ctx, t)
@@ -127,7 +129,7 @@ func (s *Session) Run(ctx context.Context) error {
 			return err
 		case err != nil:
 			s.setError(err)
-			wait = b.wait()
+			wait = b.Wait()
 			if !failing {
 				s.Log.Info("cannot open the ACS session; retrying with backoff, polling meanwhile", "error", err.Error(), "retryIn", wait.Round(time.Millisecond).String())
 			} else {
@@ -141,13 +143,13 @@ func (s *Session) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if time.Since(started) >= jittered(t.BackoffResetAfter, t.BackoffResetJitter) {
-				b.reset()
+			if time.Since(started) >= ecsws.Jittered(t.BackoffResetAfter, t.BackoffResetJitter) {
+				b.Reset()
 			}
 			if end.immediate {
-				b.reset()
+				b.Reset()
 			} else {
-				wait = b.wait()
+				wait = b.Wait()
 			}
 			s.Log.Info("ACS session ended; reconnecting", "reason", end.reason, "retryIn", wait.Round(time.Millisecond).String())
 		}

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/go-logr/logr/testr"
 	"github.com/gorilla/websocket"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecsws"
 )
 
 const (
@@ -26,6 +28,9 @@ const (
 )
 
 var testCreds = aws.Credentials{AccessKeyID: testKey, SecretAccessKey: testSecret, SessionToken: "session-token"}
+
+// testKeys is the server's view of testCreds.
+func testKeys(id string) (string, bool) { return testSecret, id == testKey }
 
 // server is an ACS endpoint in the test: it checks each upgrade's signature,
 // hands every session to the test, and records the frames it receives.
@@ -50,7 +55,7 @@ func newServer(t *testing.T) *server {
 	s := &server{t: t, sessions: make(chan *peer, 16)}
 	up := websocket.Upgrader{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := Verify(r, testCreds, testRegion); err != nil {
+		if err := ecsws.Verify(r, testKeys, testRegion); err != nil {
 			w.WriteHeader(http.StatusForbidden)
 			_, _ = w.Write(EncodeRefusal(&Exception{Type: ExceptionAccessDenied, Message: err.Error()}))
 			return
@@ -423,25 +428,6 @@ func TestStopVerificationIsHonouredOnlyForTheLastAcceptedManifest(t *testing.T) 
 	p.quiet(t, 200*time.Millisecond)
 	if got := h.stoppedTasks(); !slices.Equal(got, []string{"arn:t9"}) {
 		t.Errorf("stopped %v, want only arn:t9 of the accepted manifest", got)
-	}
-}
-
-func TestBackoffGrowsByHalfToItsCapWithJitter(t *testing.T) {
-	b := &backoff{min: 250 * time.Millisecond, max: 2 * time.Minute}
-	base := 250 * time.Millisecond
-	for i := range 20 {
-		d := b.wait()
-		if d < base || float64(d) > float64(base)*1.2+1 {
-			t.Fatalf("wait %d = %v, want %v plus at most 20 %%", i, d, base)
-		}
-		base = min(time.Duration(float64(base)*1.5), 2*time.Minute)
-	}
-	if base != 2*time.Minute {
-		t.Errorf("after 20 failures the base is %v, want the 2 min cap", base)
-	}
-	b.reset()
-	if d := b.wait(); d > 300*time.Millisecond {
-		t.Errorf("after reset the wait is %v, want 250 ms again", d)
 	}
 }
 

@@ -1,9 +1,6 @@
 package acs
 
-import (
-	"math/rand/v2"
-	"time"
-)
+import "time"
 
 // Session timers, with the values the ECS agent uses (protocols/ACS.md §2
 // and §4; ecs-agent/acs/session/session.go and ecs-agent/wsclient).
@@ -73,32 +70,4 @@ func (t Timing) withDefaults() Timing {
 	def(&t.BackoffResetAfter, BackoffResetAfter)
 	def(&t.BackoffResetJitter, BackoffResetJitter)
 	return t
-}
-
-// jittered is d plus a random duration in [0, jitter).
-func jittered(d, jitter time.Duration) time.Duration {
-	if jitter <= 0 {
-		return d
-	}
-	return d + rand.N(jitter)
-}
-
-// backoff is the reconnect wait: BackoffMin growing by BackoffMultiplier
-// per consecutive failure up to BackoffMax, each wait plus up to
-// BackoffJitter of itself, so that a fleet does not reconnect in step.
-type backoff struct {
-	min, max time.Duration
-	next     time.Duration
-}
-
-func (b *backoff) reset() { b.next = 0 }
-
-// wait returns the next wait and grows the one after.
-func (b *backoff) wait() time.Duration {
-	if b.next == 0 {
-		b.next = b.min
-	}
-	d := b.next
-	b.next = min(time.Duration(float64(b.next)*BackoffMultiplier), b.max)
-	return d + time.Duration(rand.Float64()*BackoffJitter*float64(d))
 }
