@@ -1,24 +1,26 @@
 package acs
 
-import "time"
+import (
+	"time"
+
+	"github.com/ecs-agent/ecs-agent/internal/ecsws"
+)
 
 // Session timers, with the values the ECS agent uses (protocols/ACS.md §2
 // and §4; ecs-agent/acs/session/session.go and ecs-agent/wsclient).
 const (
 	// HandshakeTimeout bounds the dial, TLS and websocket handshake.
-	HandshakeTimeout = 30 * time.Second
+	HandshakeTimeout = ecsws.HandshakeTimeout
 	// SilenceTimeout plus a random part of SilenceJitter is how long the
 	// session may go without a data frame before the agent drops it
 	// (without a close frame): ACS heartbeats come more often than that.
-	SilenceTimeout = 60 * time.Second
-	SilenceJitter  = 60 * time.Second
+	SilenceTimeout = ecsws.SilenceTimeout
+	SilenceJitter  = ecsws.SilenceJitter
 	// WriteTimeout bounds each frame the agent sends.
-	WriteTimeout = 180 * time.Second
-	// MaxSessionAge plus a random part of MaxSessionAgeJitter is how long a
-	// session lives before the agent closes it (1000, "ConnectionExpired")
-	// and opens a new one.
-	MaxSessionAge       = 30 * time.Minute
-	MaxSessionAgeJitter = 5 * time.Minute
+	WriteTimeout = ecsws.WriteTimeout
+	// MaxSessionAge, MaxSessionAgeJitter: see ecsws.
+	MaxSessionAge       = ecsws.MaxSessionAge
+	MaxSessionAgeJitter = ecsws.MaxSessionAgeJitter
 	// CloseGrace is how long the agent waits for the server's close reply
 	// after its own close frame before it drops the connection.
 	CloseGrace = 5 * time.Second

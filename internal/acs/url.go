@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,25 +49,6 @@ type Params struct {
 // URL builds the websocket URL of a session from the DiscoverPollEndpoint
 // endpoint: <endpoint>/ws?<params>, keys sorted, http→ws and https→wss.
 func URL(endpoint string, p Params) (string, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "", fmt.Errorf("ACS endpoint %q: %w", endpoint, err)
-	}
-	switch u.Scheme {
-	case "https", "wss":
-		u.Scheme = "wss"
-	case "http", "ws":
-		u.Scheme = "ws"
-	default:
-		return "", fmt.Errorf("ACS endpoint %q: want an http(s) URL", endpoint)
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("ACS endpoint %q has no host", endpoint)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	u.Path += "ws"
 	q := url.Values{}
 	q.Set(ParamAgentHash, p.AgentHash)
 	q.Set(ParamAgentVersion, p.AgentVersion)
@@ -80,9 +60,11 @@ func URL(endpoint string, p Params) (string, error) {
 	q.Set(ParamProtocolVersion, strconv.Itoa(ProtocolVersion))
 	q.Set(ParamSendCredentials, strconv.FormatBool(p.SendCredentials))
 	q.Set(ParamSeqNum, "1")
-	// Encode sorts by key and writes a space as "+", as the ECS agent does.
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	u, err := ecsws.URL(endpoint, q)
+	if err != nil {
+		return "", fmt.Errorf("ACS %w", err)
+	}
+	return u, nil
 }
 
 // SignedHeaders are the headers of the upgrade request that carry its SigV4

@@ -5,6 +5,25 @@ import (
 	"time"
 )
 
+// Timers ACS and TCS sessions share, with the values the ECS agent uses
+// (protocols/ACS.md §2, §4 and §5).
+const (
+	// HandshakeTimeout bounds the dial, TLS and websocket handshake.
+	HandshakeTimeout = 30 * time.Second
+	// SilenceTimeout plus a random part of SilenceJitter is how long a
+	// session may go quiet before the agent leaves it (what counts as a
+	// sign of life is the service's).
+	SilenceTimeout = 60 * time.Second
+	SilenceJitter  = 60 * time.Second
+	// WriteTimeout bounds each frame the agent sends.
+	WriteTimeout = 180 * time.Second
+	// MaxSessionAge plus a random part of MaxSessionAgeJitter is how long a
+	// session lives before the agent closes it (1000, "ConnectionExpired")
+	// and opens a new one.
+	MaxSessionAge       = 30 * time.Minute
+	MaxSessionAgeJitter = 5 * time.Minute
+)
+
 // Jittered is d plus a random duration in [0, jitter).
 func Jittered(d, jitter time.Duration) time.Duration {
 	if jitter <= 0 {

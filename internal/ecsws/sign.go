@@ -173,3 +173,30 @@ func redactQuery(u string) string {
 	s, _, _ := strings.Cut(u, "?")
 	return s
 }
+
+// URL is the websocket URL of a session from the endpoint
+// DiscoverPollEndpoint named: <endpoint>/ws?<query>, keys sorted and a
+// space written "+" (as the ECS agent writes them), http→ws, https→wss.
+func URL(endpoint string, q url.Values) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "", fmt.Errorf("endpoint %q: %w", endpoint, err)
+	}
+	switch u.Scheme {
+	case "https", "wss":
+		u.Scheme = "wss"
+	case "http", "ws":
+		u.Scheme = "ws"
+	default:
+		return "", fmt.Errorf("endpoint %q: want an http(s) URL", endpoint)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("endpoint %q has no host", endpoint)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	u.Path += "ws"
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
