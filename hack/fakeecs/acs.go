@@ -116,16 +116,7 @@ func (f *Fake) serveACS(w http.ResponseWriter, r *http.Request) {
 	ci, ex := f.admit(r)
 	f.mu.Unlock()
 	if ex != nil {
-		status := http.StatusBadRequest
-		switch ex.Type {
-		case acs.ExceptionAccessDenied:
-			status = http.StatusForbidden
-		case acs.ExceptionServer:
-			status = http.StatusInternalServerError
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write(acs.EncodeRefusal(ex))
+		refuseUpgrade(w, ex)
 		return
 	}
 	up := websocket.Upgrader{HandshakeTimeout: 10 * time.Second}
@@ -134,6 +125,21 @@ func (f *Fake) serveACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.open(ws, ci, r.URL.Query().Get(acs.ParamSendCredentials) == "true")
+}
+
+// refuseUpgrade answers an upgrade with the exception, as ACS and TCS do: 403 for a bad
+// signature, 500 for the server's own failure, 400 for the rest.
+func refuseUpgrade(w http.ResponseWriter, ex *ecsws.Exception) {
+	status := http.StatusBadRequest
+	switch ex.Type {
+	case acs.ExceptionAccessDenied:
+		status = http.StatusForbidden
+	case acs.ExceptionServer:
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(ecsws.EncodeRefusal(ex))
 }
 
 // admit checks an upgrade as ACS does: signature, parameters, cluster and instance; callers hold

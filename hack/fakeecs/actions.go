@@ -29,11 +29,11 @@ var actions = map[string]action{
 }
 
 // DiscoverPollEndpoint is what the agent asks before opening its ACS websocket: the fake names
-// itself (or, with NoACS, a path that refuses). The telemetry endpoint is not served.
+// itself for ACS and TCS (or, with NoACS, paths that refuse).
 func actDiscoverPollEndpoint(f *Fake, in *ecs.DiscoverPollEndpointInput) (any, error) {
 	if _, err := f.cluster(in.Cluster); err != nil {
 		return nil, err
 	}
 	ep := f.discoverEndpoint()
-	return &ecs.DiscoverPollEndpointOutput{Endpoint: ptr(ep), TelemetryEndpoint: ptr("https://ecs-t-1." + f.region + ".amazonaws.com/")}, nil
+	return &ecs.DiscoverPollEndpointOutput{Endpoint: ptr(ep), TelemetryEndpoint: ptr(f.telemetryEndpoint())}, nil
 }

@@ -95,6 +95,11 @@ func (f *Fake) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		f.serveFaults(w, r)
 	case "/_fake/acs", "/_fake/acs/faults", "/_fake/acs/manifest", "/_fake/acs/credentials", "/_fake/acs/close":
 		f.serveACSAdmin(w, r)
+	case "/_fake/tcs":
+		// What the TCS side took: sessions, every request with its receive time, violations.
+		if allow(w, r, http.MethodGet) {
+			writeJSON(w, http.StatusOK, f.TCS())
+		}
 	default:
 		http.NotFound(w, r)
 	}

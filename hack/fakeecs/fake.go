@@ -90,6 +90,7 @@ type Fake struct {
 	faultSeq int
 	calls    map[string]int
 	acs      acsState
+	tcs      tcsState
 }
 
 type taskDef struct {
@@ -119,6 +120,7 @@ func New(opts Options) *Fake {
 		rr:        map[string]int{},
 		calls:     map[string]int{},
 		acs:       newACSState(opts),
+		tcs:       newTCSState(),
 	}
 }
 
@@ -177,6 +179,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == ACSPath && !f.acs.off:
 		f.serveACS(w, r)
+		return
+	case isTCSPath(r.URL.Path) && !f.acs.off:
+		f.serveTCS(w, r)
 		return
 	case strings.HasPrefix(r.URL.Path, noACSPath):
 		http.NotFound(w, r)

@@ -72,6 +72,9 @@ func (s *Server) Stop() {
 		s.srv = nil
 		// Close does not end hijacked connections: the ACS sessions go by hand.
 		s.Fake.closeACS()
+		s.Fake.mu.Lock()
+		s.Fake.closeTCS()
+		s.Fake.mu.Unlock()
 	}
 }
 

@@ -131,6 +131,9 @@ func (c *conn) received(msg any) {
 	metricMessages.WithLabelValues("received", typ).Inc()
 	c.s.mu.Lock()
 	c.s.status.LastMessageAt, c.s.status.LastMessageType = time.Now(), typ
+	if _, ok := msg.(*HeartbeatMessage); ok {
+		c.s.status.LastHeartbeatAt = c.s.status.LastMessageAt
+	}
 	st := c.s.status
 	c.s.mu.Unlock()
 	c.s.changed(st)

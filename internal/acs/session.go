@@ -65,6 +65,9 @@ type Status struct {
 	// LastMessageAt and LastMessageType are of the last frame received.
 	LastMessageAt   time.Time
 	LastMessageType string
+	// LastHeartbeatAt is of the last HeartbeatMessage: telemetry sends the
+	// instance's status at most once per heartbeat.
+	LastHeartbeatAt time.Time
 	// Sessions counts upgrades that succeeded; Reconnects is Sessions-1.
 	Sessions int64
 	// LastError says why the last connect failed or the last session ended.

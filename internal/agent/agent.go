@@ -155,9 +155,17 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 	if !cfg.ImageCleanupDisabled {
 		set.ImageCleanup = imageCleanup(cfg, st, docker, recorder)
 	}
+	var stats *dockerstate.Stats
+	if !cfg.DisableMetrics {
+		stats = dockerstate.NewStats(docker)
+	}
 	var ecsSrc *controlplane.Source
 	if ecs != nil {
 		ecsSrc = ecsSource(ecs, cfg, st, docker, set, holder, log.WithName("ecs"))
+		ecsSrc.RuntimeDownSince = docker.DownSince
+		if stats != nil {
+			ecsSrc.Usage = usage{stats}
+		}
 	}
 	boot, err := static.ReadBoot()
 	if err != nil {
@@ -185,10 +193,6 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 
 	// Watch streams never end by themselves; shutdown must end them.
 	srv.RegisterOnShutdown(intro.CloseWatches)
-	var stats *dockerstate.Stats
-	if !cfg.DisableMetrics {
-		stats = dockerstate.NewStats(docker)
-	}
 	md := taskMetadata(cfg, st, holder, docker, stats, log.WithName("taskmetadata"))
 
 	g, ctx := errgroup.WithContext(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/credentials"
 	"github.com/ecs-agent/ecs-agent/internal/dockerstate"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/tcs"
 	"github.com/ecs-agent/ecs-agent/internal/version"
 )
 
@@ -137,4 +138,16 @@ func ecsReady(src *controlplane.Source) error {
 		return errors.New("not registered with ECS yet")
 	}
 	return nil
+}
+
+// usage hands the stats sampler's figures to telemetry in its own terms.
+type usage struct{ stats *dockerstate.Stats }
+
+func (u usage) Drain(dockerID string) (cpu, memoryMiB tcs.StatsSet, ok bool) {
+	got, ok := u.stats.Drain(dockerID)
+	return statsSet(got.CPUPercent), statsSet(got.MemoryMiB), ok
+}
+
+func statsSet(s dockerstate.StatsSet) tcs.StatsSet {
+	return tcs.StatsSet{Min: s.Min, Max: s.Max, SampleCount: int64(s.Count), Sum: s.Sum}
 }

@@ -30,7 +30,7 @@ func (e *env) session(inst string, st store.Store) (*Source, <-chan error) {
 	e.t.Helper()
 	s := &Source{Client: e.client, Store: st, Registration: registration("default"), Log: testr.New(e.t), Credentials: credentials.NewHolder()}
 	p := &Poller{Client: e.client, Store: st, Cluster: "default", Instance: inst, Log: logr.Discard()}
-	s.session = s.newSession(inst, p, make(chan struct{}, 1))
+	s.session = s.newSession(inst, &discovery{client: e.client, cluster: "default", instance: inst}, p, make(chan struct{}, 1))
 	s.session.Timing = acs.Timing{BackoffMin: 10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)

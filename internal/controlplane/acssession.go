@@ -34,8 +34,7 @@ const (
 // newSession builds the ACS session of a registered instance. Its status
 // goes to the ContainerInstance object; a session going down wakes the
 // poller so that polling covers at once.
-func (s *Source) newSession(arn string, p *Poller, wake chan<- struct{}) *acs.Session {
-	d := &discovery{client: s.Client, cluster: s.Registration.Cluster, instance: arn}
+func (s *Source) newSession(arn string, d *discovery, p *Poller, wake chan<- struct{}) *acs.Session {
 	rec := &sessionRecorder{store: s.Store, log: s.Log}
 	wasUp := false
 	return &acs.Session{
@@ -92,16 +91,32 @@ type discovery struct {
 	client            *Client
 	cluster, instance string
 
-	mu      sync.Mutex
-	cached  string
-	fetched time.Time
+	mu              sync.Mutex
+	cached          string
+	cachedTelemetry string
+	fetched         time.Time
 }
 
 func (d *discovery) endpoint(ctx context.Context) (string, error) {
+	acsURL, _, err := d.endpoints(ctx)
+	if err == nil && acsURL == "" {
+		err = fmt.Errorf("DiscoverPollEndpoint for %s named no ACS endpoint", d.instance)
+	}
+	return acsURL, err
+}
+
+// telemetry is the TCS endpoint; "" when ECS named none.
+func (d *discovery) telemetry(ctx context.Context) (string, error) {
+	_, tcsURL, err := d.endpoints(ctx)
+	return tcsURL, err
+}
+
+// endpoints asks DiscoverPollEndpoint, or answers from the cache.
+func (d *discovery) endpoints(ctx context.Context) (acsURL, tcsURL string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cached != "" && time.Since(d.fetched) < endpointTTL {
-		return d.cached, nil
+		return d.cached, d.cachedTelemetry, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, discoverTimeout)
 	defer cancel()
@@ -110,14 +125,14 @@ func (d *discovery) endpoint(ctx context.Context) (string, error) {
 	})
 	switch {
 	case err != nil && d.cached != "":
-		return d.cached, nil
+		return d.cached, d.cachedTelemetry, nil
 	case err != nil:
-		return "", fmt.Errorf("DiscoverPollEndpoint for %s: %w", d.instance, err)
+		return "", "", fmt.Errorf("DiscoverPollEndpoint for %s: %w", d.instance, err)
 	case aws.ToString(out.Endpoint) == "":
-		return "", fmt.Errorf("DiscoverPollEndpoint for %s named no ACS endpoint", d.instance)
+		return "", aws.ToString(out.TelemetryEndpoint), nil
 	}
-	d.cached, d.fetched = aws.ToString(out.Endpoint), time.Now()
-	return d.cached, nil
+	d.cached, d.cachedTelemetry, d.fetched = aws.ToString(out.Endpoint), aws.ToString(out.TelemetryEndpoint), time.Now()
+	return d.cached, d.cachedTelemetry, nil
 }
 
 // sessionRecorder writes the session's status into the ContainerInstance

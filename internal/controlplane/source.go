@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecs-agent/ecs-agent/internal/acs"
 	"github.com/ecs-agent/ecs-agent/internal/store"
+	"github.com/ecs-agent/ecs-agent/internal/tcs"
 )
 
 // Source is the ECS task source: it registers the container instance
@@ -29,6 +30,14 @@ type Source struct {
 	DockerVersion func(ctx context.Context) (version, apiVersion string, err error)
 	// Credentials holds the task role credentials ACS hands over.
 	Credentials CredentialsHolder
+	// Usage is the stats sampler's figures, which telemetry (TCS)
+	// publishes; nil with ECS_DISABLE_METRICS, when TCS gets health only.
+	Usage UsageSampler
+	// RuntimeDownSince, when set, is when Docker stopped answering (zero
+	// while it answers), for the instance status sent to TCS.
+	RuntimeDownSince func() time.Time
+	// TelemetryTiming overrides TCS timers (tests).
+	TelemetryTiming tcs.Timing
 
 	registered    atomic.Bool
 	dockerVersion string
@@ -52,11 +61,14 @@ func (s *Source) Run(ctx context.Context) error {
 		Client: s.Client, Store: s.Store, Cluster: s.Registration.Cluster, Instance: arn,
 		Interval: s.Interval, Log: s.Log.WithName("poll"), Wake: wake,
 	}
-	s.session = s.newSession(arn, p, wake)
+	d := &discovery{client: s.Client, cluster: s.Registration.Cluster, instance: arn}
+	s.session = s.newSession(arn, d, p, wake)
 	p.SessionUp = s.session.Connected
+	telemetry := s.newTelemetry(arn, d)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.Run(ctx) })
 	g.Go(func() error { return s.runSession(ctx, arn) })
+	g.Go(func() error { return telemetry.Run(ctx) })
 	return g.Wait()
 }
 

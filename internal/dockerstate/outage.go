@@ -50,6 +50,14 @@ func (o *outages) back(t time.Time) {
 	o.lostAt = time.Time{}
 }
 
+// DownSince is when the connection to the daemon broke, in an outage that
+// is still going on; zero while the daemon answers.
+func (d *Docker) DownSince() time.Time {
+	d.outages.mu.Lock()
+	defer d.outages.mu.Unlock()
+	return d.outages.lostAt
+}
+
 // Outages returns the daemon's outages since Run started, oldest first
 // (the last maxOutages of them); one still going on is not included.
 func (d *Docker) Outages() []Outage {
