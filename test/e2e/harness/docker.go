@@ -132,3 +132,35 @@ func RemoveCluster(cluster string) error {
 	}
 	return nil
 }
+
+// DockerStats is one `docker stats --no-stream` reading of a container:
+// CPU in percent of one CPU and memory in MiB, as the CLI shows them.
+type DockerStats struct {
+	At       time.Time
+	CPU, MiB float64
+}
+
+// Stats reads a container's `docker stats --no-stream`.
+func Stats(id string) (DockerStats, error) {
+	out, err := docker("stats", "--no-stream", "--format", "{{.CPUPerc}}|{{.MemUsage}}", id)
+	if err != nil {
+		return DockerStats{}, err
+	}
+	s := DockerStats{At: time.Now()}
+	cpu, mem, _ := strings.Cut(strings.TrimSpace(string(out)), "|")
+	used, _, _ := strings.Cut(mem, " / ")
+	if _, err := fmt.Sscanf(strings.TrimSuffix(cpu, "%"), "%g", &s.CPU); err != nil {
+		return s, fmt.Errorf("docker stats of %s: CPU %q: %w", id, cpu, err)
+	}
+	units := map[string]float64{"KiB": 1.0 / 1024, "MiB": 1, "GiB": 1024, "B": 1.0 / (1 << 20)}
+	for _, u := range []string{"KiB", "MiB", "GiB", "B"} {
+		if v, ok := strings.CutSuffix(used, u); ok {
+			if _, err := fmt.Sscanf(v, "%g", &s.MiB); err != nil {
+				return s, fmt.Errorf("docker stats of %s: memory %q: %w", id, used, err)
+			}
+			s.MiB *= units[u]
+			return s, nil
+		}
+	}
+	return s, fmt.Errorf("docker stats of %s: memory %q in no unit known", id, used)
+}

@@ -5,10 +5,13 @@ import "encoding/json"
 // TaskDefinition is the part of ECS register-task-definition JSON that the
 // tests write as static task files.
 type TaskDefinition struct {
-	Family               string                `json:"family"`
-	NetworkMode          string                `json:"networkMode,omitempty"`
-	TaskRoleArn          string                `json:"taskRoleArn,omitempty"`
-	ExecutionRoleArn     string                `json:"executionRoleArn,omitempty"`
+	Family           string `json:"family"`
+	NetworkMode      string `json:"networkMode,omitempty"`
+	TaskRoleArn      string `json:"taskRoleArn,omitempty"`
+	ExecutionRoleArn string `json:"executionRoleArn,omitempty"`
+	// CPU is the task-level cpu (units, 1024 a vCPU): a CFS quota on the
+	// task's cgroup.
+	CPU                  string                `json:"cpu,omitempty"`
 	ContainerDefinitions []ContainerDefinition `json:"containerDefinitions"`
 }
 
