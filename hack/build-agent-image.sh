@@ -48,7 +48,9 @@ fi
 # Debian's alternatives, say) is what makes the image use the host's
 # backend, nft or legacy: each backend's rules are invisible to the other.
 root=$work/rootfs
-mkdir -p "$root"
+# Never empty, not even without iptables: the classic builder fails on the
+# empty layer of an empty COPY ("layer does not exist").
+mkdir -p "$root/usr/sbin"
 sbin=$PATH:/usr/sbin:/sbin
 ipt=$(PATH=$sbin command -v iptables || true)
 xtdir=
@@ -65,7 +67,7 @@ if [ -z "$ipt" ]; then
 elif [ -z "$xtdir" ]; then
 	echo "build-agent-image: warning: no xtables extensions (libxt_standard.so) found for $ipt; the image has no iptables, so \`ecs-agent setup-host\` fails in it" >&2
 else
-	mkdir -p "$root/usr/sbin" "$root/usr/lib/xtables"
+	mkdir -p "$root/usr/lib/xtables"
 	for cmd in iptables ip6tables; do
 		# Without ip6tables, setup-host leaves IPv6 alone.
 		path=$(PATH=$sbin command -v "$cmd") || continue
