@@ -23,7 +23,8 @@
 // start; Undo deletes exactly those rules (ignoring ones already gone) and
 // sets route_localnet back to the kernel's default. The rules go through
 // github.com/coreos/go-iptables, which runs the host's iptables (legacy or
-// nft, whichever the host uses, as Docker does).
+// nft, whichever the host uses, as Docker does); in the agent's image, the
+// copy of the build host's that hack/build-agent-image.sh puts there.
 package hostsetup
 
 import (

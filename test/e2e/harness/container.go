@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -126,14 +127,33 @@ func (c *ContainerAgent) Run(line []string) {
 	c.WaitReady(60 * time.Second)
 }
 
-// runArgs maps a run line onto this agent.
+// RunToEnd runs line, a `docker run` command line that runs the image
+// once (such as the README's `… setup-host`), mapped as Run maps it, waits
+// for the container to exit and returns what it wrote, stdout and stderr.
+func (c *ContainerAgent) RunToEnd(line []string) (string, error) {
+	args, err := c.runArgs(line)
+	if err != nil {
+		return "", fmt.Errorf("docker run line %q: %w", strings.Join(line, " "), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// runArgs maps a run line onto this agent. The first word that is neither
+// a flag nor a flag's value is the image; the words after it, the
+// command's arguments, stay as they are.
 func (c *ContainerAgent) runArgs(line []string) ([]string, error) {
-	if len(line) < 4 || line[0] != "docker" || line[1] != "run" {
+	if len(line) < 3 || line[0] != "docker" || line[1] != "run" {
 		return nil, fmt.Errorf("not a `docker run IMAGE` line")
 	}
 	args := []string{"run"}
-	words := line[2 : len(line)-1] // the last word is the image
+	words := line[2:]
 	for i := 0; i < len(words); i++ {
+		if !strings.HasPrefix(words[i], "-") {
+			return append(append(args, c.Image), words[i+1:]...), nil
+		}
 		flag, value, joined := strings.Cut(words[i], "=")
 		if !joined && valueFlags[flag] {
 			if i+1 == len(words) {
@@ -167,12 +187,13 @@ func (c *ContainerAgent) runArgs(line []string) ([]string, error) {
 		}
 		args = append(args, flag+"="+value)
 	}
-	return append(args, c.Image), nil
+	return nil, fmt.Errorf("no image")
 }
 
 // valueFlags are the docker run flags a run line may give a value as the
 // next word.
-var valueFlags = map[string]bool{"--name": true, "--volume": true, "-v": true, "--env-file": true, "--env": true, "-e": true, "--restart": true, "--net": true, "--network": true}
+var valueFlags = map[string]bool{"--name": true, "--volume": true, "-v": true, "--env-file": true, "--env": true, "-e": true,
+	"--restart": true, "--net": true, "--network": true, "--cap-add": true, "--security-opt": true}
 
 // hostPath is the stand-in for a host path of a run line.
 func (c *ContainerAgent) hostPath(p string) (string, error) {

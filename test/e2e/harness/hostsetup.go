@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -21,27 +22,37 @@ var hostRules sync.Mutex
 // agent's rules are installed at a time; a second caller waits.
 func (a *Agent) SetupHost(extraEnv ...string) {
 	a.tb.Helper()
-	hostRules.Lock()
-	env := append(a.env(), extraEnv...)
-	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, a.bin, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return strings.TrimSpace(string(out)), err
-	}
+	LockHostRules(a.tb)
 	a.tb.Cleanup(func() {
-		defer hostRules.Unlock()
-		if out, err := run("setup-host", "--undo"); err != nil {
+		if out, err := a.RunSetupHost(extraEnv, "--undo"); err != nil {
 			a.tb.Errorf("ecs-agent setup-host --undo: %v\n%s", err, out)
 		}
 	})
-	out, err := run("setup-host")
+	out, err := a.RunSetupHost(extraEnv)
 	if err != nil {
 		a.tb.Fatalf("ecs-agent setup-host: %v\n%s", err, out)
 	}
 	a.tb.Logf("ecs-agent setup-host:\n%s", out)
+}
+
+// LockHostRules makes tb the only test of the process with host rules
+// until it ends, as SetupHost does, for a test that installs and removes
+// them itself (and undoes them in a cleanup registered after this call).
+func LockHostRules(tb testing.TB) {
+	tb.Helper()
+	hostRules.Lock()
+	tb.Cleanup(hostRules.Unlock)
+}
+
+// RunSetupHost runs `ecs-agent setup-host args…` on the host once for
+// this agent, with extra environment, and returns its output.
+func (a *Agent) RunSetupHost(extraEnv []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bin, append([]string{"setup-host"}, args...)...)
+	cmd.Env = append(a.env(), extraEnv...)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 // Logs returns what a container wrote to stdout and stderr.
