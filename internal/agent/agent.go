@@ -180,15 +180,15 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		}
 		return ecsReady(ecsSrc)
 	}
-	intro := introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent(), Log: log.WithName("introspection")})
-	srv := localserver.New(intro.Handler())
-
-	// Watch streams never end by themselves; shutdown must end them.
-	srv.RegisterOnShutdown(intro.CloseWatches)
 	var stats *dockerstate.Stats
 	if !cfg.DisableMetrics {
 		stats = dockerstate.NewStats(docker)
 	}
+	intro := introspection.New(introspectionOptions(cfg, st, ready, stats, log.WithName("introspection")))
+	srv := localserver.New(intro.Handler())
+
+	// Watch streams never end by themselves; shutdown must end them.
+	srv.RegisterOnShutdown(intro.CloseWatches)
 	md := taskMetadata(cfg, st, holder, docker, stats, log.WithName("taskmetadata"))
 
 	g, ctx := errgroup.WithContext(ctx)
