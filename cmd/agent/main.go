@@ -1,7 +1,8 @@
 // Command ecs-agent is the ECS container agent. `ecs-agent run` is the
 // daemon; `ecs-agent get` and `ecs-agent describe` are its debug CLI, which
 // reads the agent's objects through the running agent or, when it is
-// stopped, straight from its store; `ecs-agent support-bundle` gathers a
+// stopped, straight from its store; `ecs-agent top` shows the running
+// agent's latest CPU and memory samples; `ecs-agent support-bundle` gathers a
 // bug report's archive; `ecs-agent version` and `ecs-agent completion`
 // are what their names say.
 package main

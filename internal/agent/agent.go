@@ -188,7 +188,7 @@ func Run(ctx context.Context, cfg *config.Config, log logr.Logger) error {
 		}
 		return ecsReady(ecsSrc)
 	}
-	intro := introspection.New(introspection.Options{Store: st, Ready: ready, Version: version.Agent(), Log: log.WithName("introspection")})
+	intro := introspection.New(introspectionOptions(cfg, st, ready, stats, log.WithName("introspection")))
 	srv := localserver.New(intro.Handler())
 
 	// Watch streams never end by themselves; shutdown must end them.

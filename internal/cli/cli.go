@@ -1,5 +1,6 @@
-// Package cli is the agent's debug CLI: `ecs-agent get` and `ecs-agent
-// describe`, with kubectl's habits (-o wide|json|yaml, --watch).
+// Package cli is the agent's debug CLI: `ecs-agent get`, `ecs-agent
+// describe` and `ecs-agent top`, with kubectl's habits (-o wide|json|yaml,
+// --watch).
 //
 // It asks the running agent over its introspection port (127.0.0.1 only).
 // When nothing answers there it reads the agent's bbolt file directly,
@@ -48,14 +49,14 @@ type options struct {
 	env        func() []string
 }
 
-// AddCommands adds the debug verbs (get, describe, support-bundle) to root.
+// AddCommands adds the debug verbs (get, describe, top, support-bundle) to root.
 func AddCommands(root *cobra.Command) {
 	addCommands(root, os.Environ)
 }
 
 func addCommands(root *cobra.Command, env func() []string) {
 	o := &options{env: env}
-	root.AddCommand(newGetCommand(o), newDescribeCommand(o), newSupportBundleCommand(o))
+	root.AddCommand(newGetCommand(o), newDescribeCommand(o), newTopCommand(o), newSupportBundleCommand(o))
 }
 
 // addFlags adds the flags that locate the agent to a verb.

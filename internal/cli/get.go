@@ -178,6 +178,9 @@ func preferExact(found []runtime.Object, name string) []runtime.Object {
 		if t, ok := f.(*apiv1.Task); ok && t.Spec.Arn == name {
 			return []runtime.Object{f}
 		}
+		if m, ok := f.(*apiv1.TaskMetrics); ok && m.Arn == name {
+			return []runtime.Object{f}
+		}
 	}
 	return found
 }
@@ -209,10 +212,13 @@ func ambiguous(kind, name string, found []runtime.Object) error {
 // matchTask matches a task by id, ARN or id prefix.
 func matchTask(obj store.Object, name string) bool {
 	t, ok := obj.(*apiv1.Task)
-	if !ok {
-		return false
-	}
-	return t.Name == name || (t.Spec.Arn != "" && t.Spec.Arn == name) || strings.HasPrefix(t.Name, name)
+	return ok && namesTask(t.Name, t.Spec.Arn, name)
+}
+
+// namesTask reports whether name names the task of that id and ARN: the
+// id, the ARN or a prefix of the id.
+func namesTask(id, arn, name string) bool {
+	return id == name || (arn != "" && arn == name) || strings.HasPrefix(id, name)
 }
 
 // matchImage matches an image by object name or reference.

@@ -85,9 +85,21 @@ func (a *agentClient) do(ctx context.Context, path string) (*http.Response, erro
 		if json.Unmarshal(body, &status) != nil || status.Message == "" {
 			status.Message = string(body)
 		}
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
+		return nil, &statusError{path: path, status: resp.Status, code: resp.StatusCode, message: status.Message}
 	}
 	return resp, nil
+}
+
+// statusError is the agent's answer to a request that failed, with its
+// message, so that a caller can tell one answer from another.
+type statusError struct {
+	path, status string
+	code         int
+	message      string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("GET %s: %s: %s", e.path, e.status, e.message)
 }
 
 // metrics reads the agent's Prometheus metrics.

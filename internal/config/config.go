@@ -201,6 +201,10 @@ type Config struct {
 	// PollInterval is ECS_POLL_INTERVAL (ours): the time between two polls
 	// of the ECS API for this instance's tasks, jittered by up to a fifth.
 	PollInterval time.Duration
+	// TaskMetrics is ECS_ENABLE_TASK_METRICS (ours): /metrics has each
+	// running task container's CPU and memory, for a bounded number of
+	// tasks (introspection.MaxTaskMetricsTasks).
+	TaskMetrics bool
 	// IntrospectionPort is ECS_INTROSPECTION_PORT (ours), served on
 	// 127.0.0.1.
 	IntrospectionPort int

@@ -101,6 +101,7 @@ func TestDefaultsAreTheECSAgentsLinuxDefaults(t *testing.T) {
 		"ECS_STATIC_TASKS_DIR":                     "/etc/ecs/tasks.d",
 		"ECS_OFFLINE":                              "false",
 		"ECS_POLL_INTERVAL":                        "10s",
+		"ECS_ENABLE_TASK_METRICS":                  "false",
 		"ECS_IMAGE_CLEANUP_HIGH_THRESHOLD_PERCENT": "0",
 		"ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT":  "80",
 		"ECS_INTROSPECTION_PORT":                   "51678",
@@ -150,6 +151,7 @@ func TestEveryVariableKindIsParsed(t *testing.T) {
 		{"ECS_UPDATES_ENABLED", "TRUE", "true", func(c *Config) bool { return c.UpdatesEnabled }},
 		{"ECS_UPDATE_DOWNLOAD_DIR", "/cache", "", nil},
 		{"ECS_DISABLE_METRICS", "t", "true", func(c *Config) bool { return c.DisableMetrics }},
+		{"ECS_ENABLE_TASK_METRICS", "1", "true", func(c *Config) bool { return c.TaskMetrics }},
 		{"ECS_RESERVED_MEMORY", "256", "", func(c *Config) bool { return c.ReservedMemory == 256 }},
 		{"ECS_AVAILABLE_LOGGING_DRIVERS", `["json-file","awslogs"]`, "", func(c *Config) bool {
 			return reflect.DeepEqual(c.AvailableLoggingDrivers, []string{"json-file", "awslogs"})
@@ -352,5 +354,17 @@ func TestTaskMetadataRateLimitFallsBackToTheDefaultWithAWarning(t *testing.T) {
 		if c.TaskMetadataRateLimit != want || warned != (want == RateLimit{40, 60}) {
 			t.Errorf("%q: limit %v, warned %v; want %v", value, c.TaskMetadataRateLimit, warned, want)
 		}
+	}
+}
+
+// Task metrics come from the stats sampler, which ECS_DISABLE_METRICS turns
+// off: asking for both is said at start-up, not left to puzzle over.
+func TestTaskMetricsWithMetricsDisabledIsWarnedAbout(t *testing.T) {
+	c := mustLoad(t, []string{"ECS_ENABLE_TASK_METRICS=true", "ECS_DISABLE_METRICS=true"}, "")
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "ECS_ENABLE_TASK_METRICS=true has no effect with ECS_DISABLE_METRICS=true") {
+		t.Errorf("warnings %q, want one naming both variables", c.Warnings)
+	}
+	if c := mustLoad(t, []string{"ECS_ENABLE_TASK_METRICS=true"}, ""); !c.TaskMetrics || len(c.Warnings) != 0 {
+		t.Errorf("ECS_ENABLE_TASK_METRICS=true alone: TaskMetrics %v, warnings %q", c.TaskMetrics, c.Warnings)
 	}
 }

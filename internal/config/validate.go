@@ -25,6 +25,9 @@ func (r *resolver) finish(c *Config, portRangeFile string) []error {
 	if c.LogOutputFormat == "logfmt" {
 		c.warnf("ECS_LOG_OUTPUT_FORMAT=logfmt is not supported: the log is written as JSON lines")
 	}
+	if c.TaskMetrics && c.DisableMetrics {
+		c.warnf("ECS_ENABLE_TASK_METRICS=true has no effect with ECS_DISABLE_METRICS=true: no Docker stats are sampled, so /metrics has no per-task figures")
+	}
 	if !c.Checkpoint {
 		c.warnf("ECS_CHECKPOINT=false is ignored: this agent always keeps its state in %s, which is what makes restarts safe", c.DBPath())
 	}

@@ -123,6 +123,7 @@ var variables = []variable{
 	field("ECS_IMAGE_CLEANUP_LOW_THRESHOLD_PERCENT", "80", func(c *Config) *int { return &c.ImageCleanupLowThresholdPercent }, parsePercent, fmtInt),
 	field("ECS_OFFLINE", "false", func(c *Config) *bool { return &c.Offline }, parseBool, fmtBool),
 	field("ECS_POLL_INTERVAL", "10s", func(c *Config) *time.Duration { return &c.PollInterval }, parsePositiveDuration, fmtDuration),
+	field("ECS_ENABLE_TASK_METRICS", "false", func(c *Config) *bool { return &c.TaskMetrics }, parseBool, fmtBool),
 	field("ECS_INTROSPECTION_PORT", fmt.Sprint(DefaultIntrospectionPort), func(c *Config) *int { return &c.IntrospectionPort }, parsePort, fmtInt),
 	field("ECS_TASK_METADATA_PORT", fmt.Sprint(DefaultTaskMetadataPort), func(c *Config) *int { return &c.TaskMetadataPort }, parsePort, fmtInt),
 }

@@ -7,6 +7,7 @@
 //	GET /metrics                       Prometheus metrics
 //	GET /agent/v1/<resource>[/<name>]  the store's objects, for the CLI
 //	GET /agent/v1/<resource>?watch=true  a stream of their changes
+//	GET /agent/v1/top                  tasks' CPU and memory use, for `top`
 //
 // The /v1 paths keep the ECS agent's JSON field names and status codes, so
 // scripts written against it keep working. Everything is read from the
@@ -62,6 +63,13 @@ type Options struct {
 	// StreamWriteTimeout bounds each write of a watch stream (default
 	// localserver.StreamWriteTimeout).
 	StreamWriteTimeout time.Duration
+	// Stats gives the latest Docker stats sample of a running container
+	// (TopPath); nil when ECS_DISABLE_METRICS turned sampling off.
+	Stats Stats
+	// TaskMetrics (ECS_ENABLE_TASK_METRICS) adds each running task
+	// container's CPU and memory from Stats to /metrics, within the
+	// bounds MaxTaskMetricsTasks and MaxTaskMetricsContainers.
+	TaskMetrics bool
 }
 
 // Server answers the introspection API. Create it with New.
@@ -101,6 +109,10 @@ func New(opts Options) *Server {
 	// Per server, not global: tests and restarts create several servers,
 	// and the object gauges read this server's store.
 	s.registry.MustRegister(s.requests, s.watches, &objectCollector{store: opts.Store})
+	if opts.TaskMetrics && opts.Stats != nil {
+		s.registry.MustRegister(&taskUsageCollector{store: opts.Store, stats: opts.Stats,
+			maxTasks: MaxTaskMetricsTasks, maxContainers: MaxTaskMetricsContainers})
+	}
 	return s
 }
 
@@ -115,6 +127,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET "+TasksPath, "tasks", s.tasks)
 	route("GET "+HealthzPath, "healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
 	route("GET "+ReadyzPath, "readyz", s.readyz)
+	route("GET "+TopPath, "agent-top", s.top)
 	route("GET "+AgentAPIPrefix+"{resource}", "agent-list", s.list)
 	route("GET "+AgentAPIPrefix+"{resource}/{name}", "agent-get", s.get)
 	mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(
