@@ -3,7 +3,9 @@ package taskdef
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Problem is one thing wrong with a task definition.
@@ -91,6 +93,11 @@ func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // field joins a path and a field name.
 func field(path, name string) string {
+	// An empty name, or one a terminal would not show as written, is
+	// quoted, so that the path still names the field.
+	if name == "" || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		name = strconv.Quote(name)
+	}
 	if path == "" {
 		return name
 	}

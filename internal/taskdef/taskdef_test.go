@@ -207,6 +207,8 @@ func TestParseReportsEachRule(t *testing.T) {
 	}{
 		{"unknown top-level field", `{"family":"f","famliy":"g","containerDefinitions":[{"name":"a","image":"i","memory":64}]}`,
 			[]string{`famliy: unknown field (did you mean "family"?)`}},
+		{"empty field name", `{"family":"f","":[],"containerDefinitions":[{"name":"a","image":"i","memory":64,"\u0007":1}]}`,
+			[]string{`"": unknown field`, `containerDefinitions[0]."\a": unknown field`}},
 		{"field name case matters", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","Memory":64}]}`,
 			[]string{`containerDefinitions[0].Memory: unknown field (did you mean "memory"?)`}},
 		{"unknown nested field", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"proto":"tcp"}]}]}`,
