@@ -1,12 +1,12 @@
 package dockerstate
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -266,15 +266,19 @@ type statsHead struct {
 	CPU    cpuStats `json:"cpu_stats"`
 	PreCPU cpuStats `json:"precpu_stats"`
 	Memory struct {
-		Usage uint64            `json:"usage"`
-		Stats map[string]uint64 `json:"stats"`
+		Usage uint64 `json:"usage"`
+		// Only the two counters read: a map of all of them would be
+		// allocated anew for every sample of every container.
+		Stats struct {
+			TotalInactiveFile *uint64 `json:"total_inactive_file"`
+			InactiveFile      *uint64 `json:"inactive_file"`
+		} `json:"stats"`
 	} `json:"memory_stats"`
 }
 
 type cpuStats struct {
 	Usage struct {
-		Total  uint64   `json:"total_usage"`
-		PerCPU []uint64 `json:"percpu_usage"`
+		Total uint64 `json:"total_usage"`
 	} `json:"cpu_usage"`
 	System uint64 `json:"system_cpu_usage"`
 	Online uint32 `json:"online_cpus"`
@@ -290,7 +294,10 @@ func (h *statsHead) cpuPercent() (float64, bool) {
 	}
 	cpus := float64(h.CPU.Online)
 	if cpus == 0 {
-		cpus = float64(len(h.CPU.Usage.PerCPU))
+		// Daemons before API 1.27 send no online_cpus; the CLI then
+		// counts percpu_usage, which is the host's CPUs, as this is
+		// (decoding that list would cost two slices a sample).
+		cpus = float64(runtime.NumCPU())
 	}
 	if cpus == 0 {
 		return 0, false
@@ -306,9 +313,9 @@ func (h *statsHead) memoryBytes() (uint64, bool) {
 	if h.Memory.Usage == 0 {
 		return 0, false
 	}
-	for _, k := range []string{"total_inactive_file", "inactive_file"} {
-		if v, ok := h.Memory.Stats[k]; ok && v < h.Memory.Usage {
-			return h.Memory.Usage - v, true
+	for _, v := range []*uint64{h.Memory.Stats.TotalInactiveFile, h.Memory.Stats.InactiveFile} {
+		if v != nil && *v < h.Memory.Usage {
+			return h.Memory.Usage - *v, true
 		}
 	}
 	return h.Memory.Usage, true
@@ -321,7 +328,8 @@ func (s *Stats) record(id string, raw json.RawMessage) {
 	if err := json.Unmarshal(raw, &head); err != nil || head.Read.IsZero() {
 		return // a container that stopped answers zero samples
 	}
-	sm := &StatsSample{JSON: bytes.Clone(raw), Read: head.Read}
+	// raw is the decoder's own copy, not its buffer: kept as it is.
+	sm := &StatsSample{JSON: raw, Read: head.Read}
 	sm.CPUPercent, sm.HasCPU = head.cpuPercent()
 	sm.MemoryBytes, sm.HasMemory = head.memoryBytes()
 	var rx, tx uint64
