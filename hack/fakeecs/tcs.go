@@ -49,6 +49,8 @@ type tcsState struct {
 	opened     map[string]int
 	records    []TCSRecord
 	violations []string
+	// refuse, when set, refuses every upgrade with that exception.
+	refuse string
 	// cycle is each instance's metrics cycle in progress (its messageId) and the last one
 	// that ended with fin.
 	cycle, finished map[string]string
@@ -102,6 +104,9 @@ func (f *Fake) serveTCS(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) admitTCS(r *http.Request) (string, *ecsws.Exception) {
 	refuse := func(typ, format string, args ...any) (string, *ecsws.Exception) {
 		return "", &ecsws.Exception{Type: typ, Message: fmt.Sprintf(format, args...)}
+	}
+	if f.tcs.refuse != "" {
+		return refuse(f.tcs.refuse, "refused by an injected fault")
 	}
 	if err := f.verify(r); err != nil {
 		return refuse(tcs.ExceptionAccessDenied, "%v", err)
@@ -282,6 +287,17 @@ func (f *Fake) TCS() TCSState {
 		st.Open = append(st.Open, k)
 	}
 	return st
+}
+
+// SetTCSRefusal makes TCS refuse every upgrade with the exception (tcs.Exception… names) and
+// drops the open sessions; "" serves again.
+func (f *Fake) SetTCSRefusal(exception string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tcs.refuse = exception
+	if exception != "" {
+		f.closeTCS()
+	}
 }
 
 // closeTCS drops every open TCS session (Server.Stop); callers hold f.mu.

@@ -68,6 +68,12 @@ func measureTelemetry(b *testing.B) {
 	time.Sleep(35 * time.Second) // the start-up settles (last reports, a relist) before the window
 
 	on := telemetryCPU(b, srv, a)
+	// The sampler alone: TCS refuses the agent, which then only retries
+	// (backing off to a try a minute).
+	srv.SetTCSRefusal(tcs.ExceptionServer)
+	time.Sleep(5 * time.Second) // the session's end and the first retries pass before the window
+	sampler := telemetryCPU(b, srv, a)
+	srv.SetTCSRefusal("")
 	a.Kill()
 	a.SetEnv("ECS_DISABLE_METRICS=true")
 	a.Start()
@@ -79,10 +85,13 @@ func measureTelemetry(b *testing.B) {
 	b.ReportMetric(on.agent, "metrics-on-agent-cpu-%core")
 	b.ReportMetric(off.agent, "metrics-off-agent-cpu-%core")
 	b.ReportMetric(cost, "sampler+tcs-cpu-%core")
+	b.ReportMetric(sampler.agent-off.agent, "sampler-cpu-%core")
+	b.ReportMetric(on.agent-sampler.agent, "tcs-cpu-%core")
 	b.ReportMetric(on.dockerd-off.dockerd, "sampler-dockerd-cpu-%core")
-	fmt.Printf("Telemetry, %d ECS tasks: agent CPU %.2f%% of a core with metrics on (%d TCS metrics requests, %d KiB of frames unsigned, in %s), %.2f%% with ECS_DISABLE_METRICS=true (%d health/status requests): "+
-		"the sampler and TCS cost %.2f%% of a core (target 2%%); dockerd %.2f%% vs %.2f%% (its stats streams: %.2f%%)\n",
-		scaleTasks, on.agent, on.metrics, on.bytes/1024, telemetryWindow, off.agent, off.other, cost, on.dockerd, off.dockerd, on.dockerd-off.dockerd)
+	fmt.Printf("Telemetry, %d ECS tasks, agent CPU in %% of a core over %s each: metrics on %.2f (%d TCS metrics requests, %d KiB of frames), TCS refused %.2f, ECS_DISABLE_METRICS=true %.2f (%d health/status requests). "+
+		"Sampler and TCS cost %.2f (target 2): the sampler %.2f, TCS %.2f. dockerd: %.2f with the streams, %.2f without\n",
+		scaleTasks, telemetryWindow, on.agent, on.metrics, on.bytes/1024, sampler.agent, off.agent, off.other,
+		cost, sampler.agent-off.agent, on.agent-sampler.agent, on.dockerd, off.dockerd)
 	if v := srv.TCS().Violations; len(v) > 0 {
 		b.Errorf("TCS rules broken: %q", v)
 	}
