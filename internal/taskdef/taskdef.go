@@ -86,7 +86,50 @@ func decode(file string, data []byte) (any, error) {
 		line, col := position(data, next+1)
 		return nil, &SyntaxError{File: file, Line: line, Column: col, Msg: "unexpected data after the task definition object"}
 	}
+	// JSON lets a key appear twice, and decoders disagree on which one
+	// counts: say which field is ambiguous rather than pick one.
+	if ps := duplicateKeys(data); len(ps) > 0 {
+		return nil, &InvalidError{File: file, Problems: ps}
+	}
 	return doc, nil
+}
+
+// duplicateKeys finds the object keys that appear more than once in the
+// same object of a document already known to be valid JSON.
+func duplicateKeys(data []byte) problems {
+	var ps problems
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var walk func(path string)
+	walk = func(path string) {
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return
+				}
+				k, _ := kt.(string)
+				if seen[k] {
+					ps.add(field(path, k), "", "appears more than once in the same object; keep one")
+				}
+				seen[k] = true
+				walk(field(path, k))
+			}
+			_, _ = dec.Token() // }
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				walk(index(path, i))
+			}
+			_, _ = dec.Token() // ]
+		}
+	}
+	walk("")
+	return ps
 }
 
 func syntaxError(file string, data []byte, err error) error {

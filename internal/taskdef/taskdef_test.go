@@ -207,6 +207,8 @@ func TestParseReportsEachRule(t *testing.T) {
 	}{
 		{"unknown top-level field", `{"family":"f","famliy":"g","containerDefinitions":[{"name":"a","image":"i","memory":64}]}`,
 			[]string{`famliy: unknown field (did you mean "family"?)`}},
+		{"duplicate keys", `{"family":"f","containerDefinitions":[{"name":"a","image":0,"image":"i","memory":64}],"family":"g"}`,
+			[]string{`containerDefinitions[0].image: appears more than once`, `family: appears more than once`}},
 		{"empty field name", `{"family":"f","":[],"containerDefinitions":[{"name":"a","image":"i","memory":64,"\u0007":1}]}`,
 			[]string{`"": unknown field`, `containerDefinitions[0]."\a": unknown field`}},
 		{"field name case matters", `{"family":"f","containerDefinitions":[{"name":"a","image":"i","Memory":64}]}`,
