@@ -10,6 +10,15 @@ SHELL := bash
 # Go lives in /usr/local/go on the machines this is set up for; find it even
 # when the login shell's PATH does not.
 export PATH := $(if $(shell command -v go 2>/dev/null),$(PATH),/usr/local/go/bin:$(PATH))
+# Every go command that make runs, and the scripts and tests it starts, use
+# go.mod's toolchain line (go1.27.3: Go 1.26.8's standard library has
+# vulnerabilities that govulncheck reports, see README "Vulnerability check").
+# The go command fetches that toolchain through the module proxy once; a
+# GOTOOLCHAIN from the environment or the command line wins.
+ifndef GOTOOLCHAIN
+GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
+endif
+export GOTOOLCHAIN
 
 MODULE       := github.com/ecs-agent/ecs-agent
 BIN          := bin/ecs-agent
@@ -132,7 +141,7 @@ generate: ## Regenerate the api/v1 deep-copy functions (controller-gen)
 	$(CONTROLLER_GEN) object paths=./api/...
 
 .PHONY: lint
-lint: ## Check formatting (gofmt), go vet, govulncheck (skipped when its database is unreachable); golangci-lint too when installed
+lint: ## Check formatting (gofmt), go vet, govulncheck (offline database from the module proxy when vuln.go.dev is unreachable); golangci-lint too when installed
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...

@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null 2>&1 || PATH=/usr/local/go/bin:$PATH
+# go.mod's toolchain line, as `make` uses (a GOTOOLCHAIN from the environment wins).
+export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 
 tag=${1:?usage: hack/build-agent-image.sh TAG [BINARY]}
 binary=${2:-}

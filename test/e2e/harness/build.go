@@ -71,6 +71,8 @@ func prepare() (string, error) {
 	// Static, as released: the image test puts this very binary into the
 	// agent's FROM-scratch image, which has no libc.
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// With the toolchain that releases it, as `make` builds it.
+	build.Env = append(build.Env, goToolchainEnv(root)...)
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/agent in %s: %v\n%s", root, err, out)
 	}
@@ -116,6 +118,26 @@ func Main(m *testing.M, eager bool) int {
 		}
 	}
 	return m.Run()
+}
+
+// goToolchainEnv returns GOTOOLCHAIN=<go.mod's toolchain line> when the
+// environment sets no GOTOOLCHAIN, as the Makefile and hack/*.sh do (the
+// build machines' go.env says GOTOOLCHAIN=local, under which the go command
+// ignores that line); nothing otherwise.
+func goToolchainEnv(root string) []string {
+	if os.Getenv("GOTOOLCHAIN") != "" {
+		return nil
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(mod), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "toolchain "); ok {
+			return []string{"GOTOOLCHAIN=" + strings.TrimSpace(v)}
+		}
+	}
+	return nil
 }
 
 // RepoRoot returns the directory of the module's go.mod.
