@@ -111,6 +111,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	for _, v := range []version{v3, v4} {
 		p := "/" + v.name + "/"
+		// As for /v2/credentials: without the slash it is no route.
+		mux.HandleFunc("/"+v.name, http.NotFound)
 		mux.HandleFunc(p+"{$}", s.container(v))
 		mux.HandleFunc(p+"{eid}", s.container(v))
 		mux.HandleFunc(p+"{eid}/task", s.task(v, false))

@@ -213,6 +213,11 @@ func TestUnknownIDsGetEachVersionsStatus(t *testing.T) {
 	if code, body := f.get("/v4/nope"); !strings.HasPrefix(string(body), `"V4 container metadata handler`) || code != 404 {
 		t.Errorf("v4 unknown id body: %s; want a JSON string naming the handler", body)
 	}
+	for _, p := range []string{"/v3", "/v4", "/v2/credentials"} {
+		if code, body := f.get(p); code != http.StatusNotFound || string(body) != "404 page not found\n" {
+			t.Errorf("GET %s: %d %q; want the router's 404, not a redirect to the subtree", p, code, body)
+		}
+	}
 	if code, _ := f.get("/v4//" + appEID); code != http.StatusMovedPermanently {
 		t.Errorf("unclean path: %d; want 301", code)
 	}
