@@ -43,7 +43,7 @@ func BenchmarkIdleAndRestart(b *testing.B) {
 
 func measureScale(b *testing.B, metrics bool) {
 	b.StopTimer()
-	proxy := startCountingProxy(b)
+	proxy := startCountingProxy(b, false)
 	a := h.New(b, h.Options{Env: []string{
 		"DOCKER_HOST=" + proxy.host(),
 		"ECS_DISABLE_METRICS=" + strconv.FormatBool(!metrics),
@@ -159,17 +159,32 @@ func perMinute(from, to map[string]int64, wall time.Duration) string {
 }
 
 // countingProxy is a unix-socket proxy in front of the Docker daemon that
-// counts the agent's requests by kind.
+// counts the agent's requests by kind and, when it records, keeps each
+// request's times: that is where the benchmarks read Docker's share of a
+// start or an exit, measured at the wire in the same run.
 type countingProxy struct {
-	path string
-	mu   sync.Mutex
-	n    map[string]int64
-	last time.Time // of the last request other than events and stats
+	path   string
+	record bool
+	mu     sync.Mutex
+	n      map[string]int64
+	last   time.Time // of the last request other than events and stats
+	calls  []dockerCall
 }
 
-func startCountingProxy(b *testing.B) *countingProxy {
+// dockerCall is one request through the proxy: from its arrival to the
+// end of the daemon's answer passed back to the caller.
+type dockerCall struct {
+	Method, Path string
+	// Name is the create's ?name=, the container's name.
+	Name       string
+	Start, End time.Time
+}
+
+func (c dockerCall) took() time.Duration { return c.End.Sub(c.Start) }
+
+func startCountingProxy(b *testing.B, record bool) *countingProxy {
 	b.Helper()
-	p := &countingProxy{path: filepath.Join(b.TempDir(), "docker.sock"), n: map[string]int64{}}
+	p := &countingProxy{path: filepath.Join(b.TempDir(), "docker.sock"), n: map[string]int64{}, record: record}
 	target := strings.TrimPrefix(os.Getenv("DOCKER_HOST"), "unix://")
 	if target == "" {
 		target = "/var/run/docker.sock"
@@ -187,8 +202,15 @@ func startCountingProxy(b *testing.B) *countingProxy {
 		FlushInterval: -1,
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.count(r)
+		start := time.Now()
+		kind := p.count(r)
 		rp.ServeHTTP(w, r)
+		if p.record && kind != "events" && kind != "stats" {
+			c := dockerCall{Method: r.Method, Path: r.URL.Path, Name: r.URL.Query().Get("name"), Start: start, End: time.Now()}
+			p.mu.Lock()
+			p.calls = append(p.calls, c)
+			p.mu.Unlock()
+		}
 	})}
 	go srv.Serve(lis)
 	b.Cleanup(func() { srv.Close() })
@@ -197,7 +219,7 @@ func startCountingProxy(b *testing.B) *countingProxy {
 
 func (p *countingProxy) host() string { return "unix://" + p.path }
 
-func (p *countingProxy) count(r *http.Request) {
+func (p *countingProxy) count(r *http.Request) string {
 	path := r.URL.Path
 	kind := "other"
 	switch {
@@ -219,6 +241,41 @@ func (p *countingProxy) count(r *http.Request) {
 	p.n[kind]++
 	if kind != "events" && kind != "stats" {
 		p.last = time.Now()
+	}
+	return kind
+}
+
+// find returns the first recorded call that match accepts.
+func (p *countingProxy) find(match func(dockerCall) bool) (dockerCall, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.calls {
+		if match(c) {
+			return c, true
+		}
+	}
+	return dockerCall{}, false
+}
+
+// createOf matches the create of the container named name.
+func createOf(name string) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodPost && strings.HasSuffix(c.Path, "/containers/create") && c.Name == name
+	}
+}
+
+// startOf matches a start of the container id.
+func startOf(id string) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodPost && strings.HasSuffix(c.Path, "/containers/"+id+"/start")
+	}
+}
+
+// inspectOf matches an inspect of the container id that began at or after
+// since.
+func inspectOf(id string, since time.Time) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodGet && strings.HasSuffix(c.Path, "/containers/"+id+"/json") && !c.Start.Before(since)
 	}
 }
 
