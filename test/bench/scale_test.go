@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -255,6 +256,47 @@ func (p *countingProxy) find(match func(dockerCall) bool) (dockerCall, bool) {
 		}
 	}
 	return dockerCall{}, false
+}
+
+// busy is how much of [from, to] the calls that match spent in the
+// daemon, counting time that calls overlap once.
+func (p *countingProxy) busy(match func(dockerCall) bool, from, to time.Time) time.Duration {
+	p.mu.Lock()
+	var in []dockerCall
+	for _, c := range p.calls {
+		if match(c) && c.End.After(from) && c.Start.Before(to) {
+			in = append(in, c)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(in, func(a, b dockerCall) int { return a.Start.Compare(b.Start) })
+	var total time.Duration
+	var end time.Time
+	for _, c := range in {
+		s, e := maxTime(c.Start, from, end), minTime(c.End, to)
+		if e.After(s) {
+			total += e.Sub(s)
+			end = e
+		}
+	}
+	return total
+}
+
+func maxTime(ts ...time.Time) time.Time {
+	m := ts[0]
+	for _, t := range ts[1:] {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // createOf matches the create of the container named name.
