@@ -169,7 +169,6 @@ func TestKindOfIsTheTypeNameWithoutList(t *testing.T) {
 	}
 }
 
-
 // holdWrites starts a write that waits inside its transaction until the
 // returned release is called, so that the writes after it queue up for the
 // group commit and are committed together.
