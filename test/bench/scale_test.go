@@ -77,8 +77,8 @@ func measureScale(b *testing.B, metrics bool) {
 	b.ReportMetric(perMin("list"), "lists/min")
 	b.ReportMetric(perMin("inspect"), "inspects/min")
 	b.ReportMetric(perMin("other"), "other-requests/min")
-	fmt.Printf("P3 idle, %d tasks, metrics=%v: agent CPU %.3f%% of a core, RSS %.1f MiB; Docker API requests a minute: %s (over %s)\n",
-		scaleTasks, metrics, cpuPct, rss, perMinute(counts0, counts1, wall), wall.Round(time.Second))
+	fmt.Printf("P3 idle, %d tasks, metrics=%v (load average %s): agent CPU %.3f%% of a core, RSS %.1f MiB (%s); Docker API requests a minute: %s (over %s)\n",
+		scaleTasks, metrics, loadAvg(), cpuPct, rss, rssParts(pid), perMinute(counts0, counts1, wall), wall.Round(time.Second))
 
 	a.Kill()
 	mark := proxy.snapshot()
@@ -96,8 +96,8 @@ func measureScale(b *testing.B, metrics bool) {
 	b.ReportMetric(float64(ready.Milliseconds()), "restart-ready-ms")
 	b.ReportMetric(float64(settled.Milliseconds()), "restart-settled-ms")
 	b.ReportMetric(float64(restarted), "restarted")
-	fmt.Printf("P4 kill -9 with %d tasks: ready after %d ms, Docker calls settled after %d ms, %d of %d containers restarted or replaced; requests after the restart: %s\n",
-		scaleTasks, ready.Milliseconds(), settled.Milliseconds(), restarted, len(before), perMinute(mark, proxy.snapshot(), time.Minute))
+	fmt.Printf("P4 kill -9 with %d tasks (load average %s): ready after %d ms, Docker calls settled after %d ms, %d of %d containers restarted or replaced; requests after the restart: %s\n",
+		scaleTasks, loadAvg(), ready.Milliseconds(), settled.Milliseconds(), restarted, len(before), perMinute(mark, proxy.snapshot(), time.Minute))
 	if restarted > 0 || len(after) != len(before) {
 		b.Errorf("after kill -9 and restart: %d containers restarted, %d before and %d after; want none restarted", restarted, len(before), len(after))
 	}
@@ -136,14 +136,25 @@ func waitAllRunning(b *testing.B, a *h.Agent, timeout time.Duration) map[string]
 	return started
 }
 
+// rssParts is how a process's resident set divides: its own (anonymous)
+// memory, and the file pages mapped in (the binary's code and read-only
+// data, the store's file), which are shared with the page cache.
+func rssParts(pid int) string {
+	anon, file := statusMiB(pid, "RssAnon:"), statusMiB(pid, "RssFile:")
+	return fmt.Sprintf("anonymous %.1f MiB, file-backed %.1f MiB", anon, file)
+}
+
 // rssMiB is a process's resident set size.
-func rssMiB(pid int) float64 {
+func rssMiB(pid int) float64 { return statusMiB(pid, "VmRSS:") }
+
+// statusMiB is a kB field of /proc/<pid>/status, in MiB.
+func statusMiB(pid int, field string) float64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}
