@@ -79,6 +79,8 @@ func measure(b *testing.B, n int) row {
 	conc := min(n, max(8, 4*runtime.NumCPU()))
 
 	b.StopTimer()
+	load0 := loadAvg()
+	defer func() { fmt.Printf("P2 %d tasks: load average %s → %s\n", n, load0, loadAvg()) }()
 	a := h.Start(b, h.Options{})
 	// Warm Docker up so that neither side pays for a cold first create.
 	warm := "bench-warm-" + a.Cluster
