@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"text/tabwriter"
@@ -16,7 +15,6 @@ import (
 	"github.com/moby/moby/client"
 
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
-	"github.com/ecs-agent/ecs-agent/internal/testwait"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -247,35 +245,33 @@ func rawSpans(b *testing.B, proxy *countingProxy, name, id string, begin, end ti
 	}
 }
 
-// agentStart writes n task files and times until /v1/tasks shows all of
-// them RUNNING.
+// agentStart writes n task files and times until every one of them is
+// RUNNING in the store, as a watch of the agent's API sees it (a poll of
+// /v1/tasks, which reads every task, would load the agent while it works).
 func agentStart(b *testing.B, a *h.Agent, n int) time.Duration {
 	b.Helper()
 	defs := make([]string, n)
 	for i := range defs {
 		defs[i] = h.Task(fmt.Sprintf("bench%02d", i), h.App("app", "sleep")).JSON()
 	}
+	tl := followTasks(b, a)
+	defer tl.stop()
 	b.StartTimer()
 	start := time.Now()
 	for i, d := range defs {
 		a.WriteTask(fmt.Sprintf("bench-%02d.json", i), d)
 	}
-	testwait.For(b, fmt.Sprintf("%d tasks RUNNING in /v1/tasks", n), time.Duration(10+n)*5*time.Second, pollEvery, func() (bool, string) {
-		v1, err := a.V1Tasks()
+	var last time.Time
+	a.WaitFor(b, fmt.Sprintf("%d tasks RUNNING in the store", n), time.Duration(10+n)*5*time.Second, func() (bool, string) {
+		running, at, err := tl.count("bench", markRunning)
 		if err != nil {
-			return false, err.Error()
+			b.Fatal(err)
 		}
-		running := 0
-		for _, t := range v1.Tasks {
-			if strings.HasPrefix(t.Family, "bench") && t.KnownStatus == "RUNNING" {
-				running++
-			}
-		}
+		last = at
 		return running >= n, fmt.Sprintf("%d RUNNING", running)
 	})
-	took := time.Since(start)
 	b.StopTimer()
-	return took
+	return last.Sub(start)
 }
 
 // rawStart creates and starts n containers like the agent's, conc at a time,

@@ -205,6 +205,26 @@ func (tl *taskTimeline) await(tb testing.TB, key, mark string, timeout time.Dura
 	return task, marks
 }
 
+// count is how many tasks whose family starts with prefix have the mark,
+// and when the last of them got it; an error if the watch failed.
+func (tl *taskTimeline) count(prefix, mark string) (int, time.Time, error) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.err != nil {
+		return 0, time.Time{}, tl.err
+	}
+	n, last := 0, time.Time{}
+	for name, m := range tl.marks {
+		if at := m[mark]; !at.IsZero() && strings.HasPrefix(tl.last[name].Spec.Family, prefix) {
+			n++
+			if at.After(last) {
+				last = at
+			}
+		}
+	}
+	return n, last, nil
+}
+
 func maps(m map[string]time.Time) map[string]time.Time {
 	out := make(map[string]time.Time, len(m)+1)
 	for k, v := range m {
