@@ -8,9 +8,9 @@
 // tasks reconciler for Task, the images reconciler for Image, the reporter
 // for TaskReport, the credentials reconciler for Credentials). That writer writes with Store.UpdateStatus, which cannot
 // conflict; every other write (a task's pull request into an Image, image
-// cleanup's removal mark) goes through store.Mutate, which re-reads and
-// retries on a conflict. So store.ErrConflict never reaches a reconciler's
-// error path.
+// cleanup's removal mark) goes through store.Mutate, which reads, changes
+// and writes in one store transaction and so cannot conflict either. So
+// store.ErrConflict never reaches a reconciler's error path.
 package controllers
 
 import (

@@ -189,8 +189,8 @@ type hookStore struct {
 	onMark func()
 }
 
-func (s *hookStore) Update(ctx context.Context, obj store.Object) error {
-	err := s.Store.Update(ctx, obj)
+func (s *hookStore) UpdateWith(ctx context.Context, obj store.Object, change func() error) error {
+	err := s.Store.UpdateWith(ctx, obj, change)
 	if img, ok := obj.(*apiv1.Image); ok && err == nil && img.BeingRemoved() && s.onMark != nil {
 		hook := s.onMark
 		s.onMark = nil

@@ -170,6 +170,17 @@ func (r *TaskReconciler) writeStatus(ctx context.Context, task *apiv1.Task, befo
 	return nil
 }
 
+// store writes the task's status now, in the middle of a pass, before an
+// action that depends on it. The store reads the task back into t.task,
+// whose slices are then new: pointers into the old ones must be taken
+// again.
+func (t *taskRun) store(ctx context.Context, what string) error {
+	if err := t.r.Store.UpdateStatus(ctx, t.task); err != nil {
+		return fmt.Errorf("record %s of task %s: %w", what, t.task.Name, err)
+	}
+	return nil
+}
+
 // taskRun is one pass of the reconciler over one task.
 type taskRun struct {
 	r    *TaskReconciler
@@ -183,9 +194,9 @@ type taskRun struct {
 	// creds are the task's credentials ids, once ensureCredentials found
 	// them all held.
 	creds *roleCredentials
-	// newMetadataIDs says observe gave containers their metadata ids in
-	// this pass: they are stored before any container is created.
-	newMetadataIDs bool
+	// unstored says observe gave containers their metadata ids and Docker
+	// names in this pass: they are stored before any container is created.
+	unstored bool
 }
 
 // copyReport copies what the control plane acknowledged (the reporter's

@@ -62,6 +62,50 @@ func TestNoCreateBeforeTheNameIsPersisted(t *testing.T) {
 	}
 }
 
+// TestOnePassTakesATaskToRunning: a pass stores the containers' ids and
+// names, creates, stores the created container and starts it, without
+// waiting for its own writes or the create's Docker event to requeue it.
+func TestOnePassTakesATaskToRunning(t *testing.T) {
+	f := newFixture(t)
+	f.addTask("t1", ctr("main"))
+	f.reconcileIgnoringErrors("t1", 1)
+	task := f.task("t1")
+	cs := task.Status.ContainerStatusFor("main")
+	if task.Status.KnownStatus != apiv1.StatusRunning || cs.DockerID == "" || cs.MetadataID == "" || f.docker.Calls(dockerfake.StartContainer) != 1 {
+		t.Fatalf("after one pass: task %s, container %+v, %d starts; want RUNNING with its id, metadata id and one start",
+			task.Status.KnownStatus, cs, f.docker.Calls(dockerfake.StartContainer))
+	}
+}
+
+// TestNoStartBeforeTheCreatedContainerIsPersisted: a created container's
+// id is in the store before it is started; a pass that cannot write it
+// leaves the start to a later pass, which adopts the container rather than
+// making another.
+func TestNoStartBeforeTheCreatedContainerIsPersisted(t *testing.T) {
+	f := newFixture(t)
+	faulty := store.NewFaulty(f.store)
+	f.r.Store = faulty
+	// Ids and name already stored, so that the pass's first status write
+	// is the created container's.
+	task := &apiv1.Task{Spec: apiv1.TaskSpec{
+		Arn: "arn:aws:ecs:local:000000000000:task/test/t1", Family: "fam", Revision: 1,
+		DesiredStatus: apiv1.StatusRunning, Containers: []apiv1.ContainerSpec{ctr("main")}, Source: apiv1.SourceStatic,
+	}}
+	task.Name = "t1"
+	task.Status.Containers = []apiv1.ContainerStatus{{Name: "main", KnownStatus: apiv1.StatusNone, MetadataID: "m1", DockerName: "ecs-fam-1-main-0123456789abcdef0123"}}
+	if err := f.store.Create(f.ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	faulty.FailNext("UpdateStatus", 1, errors.New("disk full"))
+	f.reconcileIgnoringErrors("t1", 1)
+	if n, c := f.docker.Calls(dockerfake.StartContainer), len(f.docker.DaemonContainers()); n != 0 || c != 1 {
+		t.Fatalf("%d starts and %d containers while the created container could not be persisted, want 0 and 1", n, c)
+	}
+	if task := f.settle("t1"); task.Status.KnownStatus != apiv1.StatusRunning || len(f.docker.DaemonContainers()) != 1 {
+		t.Fatalf("task %s with %d containers after the store healed, want RUNNING with 1", task.Status.KnownStatus, len(f.docker.DaemonContainers()))
+	}
+}
+
 // TestNoStopSignalBeforeTheStopIsPersisted: the stop request is in the
 // store before SIGTERM goes out, so a crash cannot restart the stop
 // timeout; a process that finds a request it did not send sends it, under

@@ -28,6 +28,7 @@ func (t *taskRun) observe() {
 		byName[c.ContainerName()] = append(byName[c.ContainerName()], c)
 	}
 	st := &t.task.Status
+	mayCreate := st.KnownStatus != apiv1.StatusStopped && st.StoppingReason == "" && t.task.Spec.DesiredStatus != apiv1.StatusStopped
 	for _, spec := range t.task.Spec.Containers {
 		cs := st.ContainerStatusFor(spec.Name)
 		if cs == nil {
@@ -36,9 +37,16 @@ func (t *taskRun) observe() {
 		}
 		if cs.MetadataID == "" && cs.DockerID == "" {
 			// Its environment will name it: it must be stored before
-			// the container is created (syncRunning waits for that).
+			// the container is created (syncRunning stores it first).
 			cs.MetadataID = uuid.NewString()
-			t.newMetadataIDs = true
+			t.unstored = true
+		}
+		if cs.DockerName == "" && cs.DockerID == "" && cs.KnownStatus != apiv1.StatusStopped && mayCreate {
+			// The name a create is found again by (see create), given
+			// now so that it is stored in the same write as the
+			// metadata id rather than in one of its own.
+			cs.DockerName = dockerstate.ContainerName(t.task.Spec.Family, t.task.Spec.Revision, spec.Name)
+			t.unstored = true
 		}
 		dc, ok := t.findContainer(cs, byName[spec.Name])
 		if ok {

@@ -23,9 +23,19 @@ func (t *taskRun) syncRunning(ctx context.Context) (step, error) {
 	if reason := t.refusal(); reason != "" {
 		return step{stopReason: reason}, nil
 	}
-	if t.newMetadataIDs {
-		// Persist the ids the containers' environments will carry first.
-		return step{requeueAfter: time.Millisecond}, nil
+	if t.unstored {
+		// The ids the containers' environments will carry and the names
+		// they are created under are stored first; the pass then goes on
+		// instead of waiting for the write's watch event to come back.
+		if err := t.store(ctx, "container ids and names"); err != nil {
+			return step{}, err
+		}
+		t.unstored = false
+		if t.task.Spec.DesiredStatus == apiv1.StatusStopped {
+			// Told to stop while the pass ran (the store read the new
+			// spec back): create nothing more.
+			return step{stopReason: t.desiredStopReason()}, nil
+		}
 	}
 	var after wakeup
 	if reason, err := t.handleExits(ctx, &after); err != nil || reason != "" {
@@ -155,8 +165,7 @@ func (t *taskRun) maybeRestart(ctx context.Context, c *apiv1.ContainerSpec, cs *
 // the task must stop if the container can never start and is essential.
 func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wakeup) (string, error) {
 	cs := t.task.Status.ContainerStatusFor(c.Name)
-	switch cs.KnownStatus {
-	case apiv1.StatusNone, apiv1.StatusPulled:
+	if cs.KnownStatus == apiv1.StatusNone || cs.KnownStatus == apiv1.StatusPulled {
 		if !t.dependenciesCreated(c) {
 			return "", nil
 		}
@@ -167,18 +176,31 @@ func (t *taskRun) advance(ctx context.Context, c *apiv1.ContainerSpec, after *wa
 		if err != nil || !ready {
 			return reason, err
 		}
-		return t.create(ctx, c, cs)
-	case apiv1.StatusCreated:
-		switch state, why := t.dependencies(c); state {
-		case depMet:
-			return t.start(ctx, c, cs)
-		case depFailed:
-			return t.failContainer(c, cs, "DependencyError: "+why), nil
-		default:
-			return t.checkStartTimeout(c, cs, why, after), nil
+		if reason, err := t.create(ctx, c, cs); err != nil || reason != "" {
+			return reason, err
 		}
+		if cs = t.task.Status.ContainerStatusFor(c.Name); cs.KnownStatus != apiv1.StatusCreated {
+			return "", nil
+		}
+		// The container's id is stored before it is started, and the
+		// start follows in this pass: the create's Docker event would
+		// only requeue the task to do it.
+		if err := t.store(ctx, "container "+c.Name+" created"); err != nil {
+			return "", err
+		}
+		cs = t.task.Status.ContainerStatusFor(c.Name)
 	}
-	return "", nil
+	if cs.KnownStatus != apiv1.StatusCreated {
+		return "", nil
+	}
+	switch state, why := t.dependencies(c); state {
+	case depMet:
+		return t.start(ctx, c, cs)
+	case depFailed:
+		return t.failContainer(c, cs, "DependencyError: "+why), nil
+	default:
+		return t.checkStartTimeout(c, cs, why, after), nil
+	}
 }
 
 // checkStartTimeout gives up on a container whose dependencies did not
@@ -239,11 +261,13 @@ func (t *taskRun) create(ctx context.Context, c *apiv1.ContainerSpec, cs *apiv1.
 	if cs.DockerName == "" {
 		// The name is persisted before the create, so a create whose
 		// answer is lost (a client timeout, a crash) is found again by it
-		// instead of being made twice.
+		// instead of being made twice. observe names containers before
+		// their first pass's write; this is for one it did not.
 		cs.DockerName = dockerstate.ContainerName(t.task.Spec.Family, t.task.Spec.Revision, c.Name)
-		if err := t.r.Store.UpdateStatus(ctx, t.task); err != nil {
-			return "", fmt.Errorf("record name of container %s of task %s: %w", c.Name, t.task.Name, err)
+		if err := t.store(ctx, "name of container "+c.Name); err != nil {
+			return "", err
 		}
+		cs = t.task.Status.ContainerStatusFor(c.Name)
 	}
 	cfg := t.containerConfig(c, bindings)
 	cfg.Name = cs.DockerName

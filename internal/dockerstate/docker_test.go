@@ -136,6 +136,35 @@ func TestExitCodeArrivesThroughEvents(t *testing.T) {
 	}
 }
 
+// TestKillAndStopEventsAreNotInspected: a signal changes nothing an
+// inspect shows (the exit it may cause brings its own die event), so the
+// events loop does not wait on an inspect for it.
+func TestKillAndStopEventsAreNotInspected(t *testing.T) {
+	p := startProxy(t)
+	f := newFixture(t, dockerstate.Options{Host: p.host(), RelistInterval: time.Hour})
+	f.run()
+	victim := f.start(f.config("victim", "sleep"))
+	from := f.changes.mark()
+	marker := f.start(f.config("marker", "sleep"))
+	f.changes.waitFor(t, from, 20*time.Second, "marker running", func(ch dockerstate.Change) bool {
+		return isContainer(ch, marker.ID, dockerstate.ContainerChanged) && ch.Container.State == dockerstate.StateRunning
+	})
+	p.inspected.Clear()
+
+	// The test app ignores SIGWINCH: a kill event and nothing else. A
+	// second marker's events come after it, so once they are handled so
+	// is the kill.
+	f.cli("kill", "--signal", "SIGWINCH", victim.ID)
+	from = f.changes.mark()
+	marker2 := f.start(f.config("marker2", "sleep"))
+	f.changes.waitFor(t, from, 20*time.Second, "second marker running", func(ch dockerstate.Change) bool {
+		return isContainer(ch, marker2.ID, dockerstate.ContainerChanged) && ch.Container.State == dockerstate.StateRunning
+	})
+	if p.wasInspected(victim.ID) {
+		t.Error("the kill event of a signal the container ignored was followed by an inspect")
+	}
+}
+
 func TestContainerRemovedWithTheCLIIsNoticed(t *testing.T) {
 	f := newFixture(t, dockerstate.Options{RelistInterval: time.Hour})
 	f.run()

@@ -281,10 +281,17 @@ func (d *Docker) handleEvent(ctx context.Context, m events.Message) error {
 	return nil
 }
 
+// followedAction says which events are followed by an inspect. Not kill
+// and stop: a kill (sent before the signal) changes nothing an inspect
+// shows, and the die that an exit brings (before stop's event) carries the
+// change. Following them was worse than useless: the daemon answers an
+// inspect of an exiting container only when its exit is handled, so the
+// kill's inspect held the events loop up and the die behind it waited (in
+// P5, up to 370 ms at the 99th percentile under load).
 func followedAction(a events.Action) bool {
 	switch a {
 	case events.ActionCreate, events.ActionStart, events.ActionRestart, events.ActionDie,
-		events.ActionKill, events.ActionOOM, events.ActionStop, events.ActionPause,
+		events.ActionOOM, events.ActionPause,
 		events.ActionUnPause, events.ActionRename, events.ActionUpdate:
 		return true
 	}

@@ -40,6 +40,9 @@ type runner struct {
 
 	due    chan string
 	timers map[string]*time.Timer
+	// looked is when a file was last looked at on the first event of a
+	// burst: events within eventCoalesce of it wait for the burst's end.
+	looked map[string]time.Time
 	// seen is when each file's current content was first read while it
 	// could not be parsed: such content replaces a task only once it has
 	// stayed the same for the settle time.

@@ -180,8 +180,16 @@ func (r *runner) handleEvent(ev fsnotify.Event) {
 	}
 	if isTaskFile(filepath.Base(ev.Name)) {
 		// Content that parses is complete (a cut JSON object never
-		// parses), so it is looked at almost at once; content that does
-		// not parse waits the settle time in syncPath.
+		// parses), so the first event of a burst is looked at at once: a
+		// file renamed into place, the usual way to write one, makes no
+		// other, and waiting would only delay its task. Later events of
+		// the burst are gathered into one look at its end; content that
+		// does not parse waits the settle time in syncPath.
+		if _, pending := r.timers[ev.Name]; !pending && r.now().Sub(r.looked[ev.Name]) >= eventCoalesce {
+			r.looked[ev.Name] = r.now()
+			r.syncPath(r.ctx, ev.Name)
+			return
+		}
 		r.schedule(ev.Name, min(r.settle, eventCoalesce))
 		return
 	}
@@ -209,6 +217,7 @@ func (s *Source) newRunner(ctx context.Context, dir string) *runner {
 		ctx:     ctx,
 		due:     make(chan string),
 		timers:  map[string]*time.Timer{},
+		looked:  map[string]time.Time{},
 		seen:    map[string]observation{},
 	}
 	if r.log.GetSink() == nil {

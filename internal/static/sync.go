@@ -25,6 +25,11 @@ const maxFileSize = 1 << 20
 // no record accounts for.
 func (r *runner) syncAll(ctx context.Context) {
 	defer r.src.scans.Add(1)
+	for p, at := range r.looked {
+		if r.now().Sub(at) >= eventCoalesce {
+			delete(r.looked, p) // no burst to gather any more: keep the map small
+		}
+	}
 	files, err := r.listFiles()
 	if err != nil {
 		// Not knowing what is there is not the same as nothing being there:

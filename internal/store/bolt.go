@@ -28,7 +28,6 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -42,9 +41,9 @@ const (
 	keySchemaVersion   = "schemaVersion"
 	keyResourceVersion = "resourceVersion"
 
-	// batchDelay bounds how long a write waits for others to share its
-	// fsync. bbolt's default (10ms) is longer than an fsync here; a lone
-	// writer never waits at all (see Bolt.write).
+	// batchDelay is bbolt's MaxBatchDelay for the "batch" write mode,
+	// which only tests and benchmarks use (the default group commit waits
+	// for no timer). bbolt's default (10ms) is longer than an fsync here.
 	batchDelay = 2 * time.Millisecond
 )
 
@@ -62,9 +61,9 @@ type Options struct {
 type writeMode int
 
 const (
-	writeHybrid writeMode = iota // alone: Update; with company: Batch
-	writeSolo                    // always DB.Update: one fsync per write
-	writeBatch                   // always DB.Batch
+	writeGroup writeMode = iota // alone: at once; with company: after the commit in flight, together
+	writeSolo                   // always DB.Update: one fsync per write
+	writeBatch                  // always DB.Batch
 )
 
 // Bolt is the bbolt-backed Store. It is safe for concurrent use.
@@ -79,8 +78,8 @@ type Bolt struct {
 	gate   sync.RWMutex
 	closed bool
 
-	inflight atomic.Int64 // writes in progress, to choose Update or Batch
-	watch    watchHub
+	group groupCommit
+	watch watchHub
 }
 
 var _ Store = (*Bolt)(nil)

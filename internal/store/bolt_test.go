@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	"github.com/ecs-agent/ecs-agent/internal/store"
 	"github.com/ecs-agent/ecs-agent/internal/store/storetest"
+	"github.com/ecs-agent/ecs-agent/internal/testwait"
 )
 
 func openTemp(t testing.TB) (*store.Bolt, string) {
@@ -33,7 +35,7 @@ func openTemp(t testing.TB) (*store.Bolt, string) {
 // TestBoltKeepsTheStoreContract runs the contract on each of bbolt's write
 // paths.
 func TestBoltKeepsTheStoreContract(t *testing.T) {
-	for _, mode := range []string{"hybrid", "solo", "batch"} {
+	for _, mode := range []string{"group", "solo", "batch"} {
 		t.Run(mode, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
 				s, _ := openTemp(t)
@@ -167,48 +169,147 @@ func TestKindOfIsTheTypeNameWithoutList(t *testing.T) {
 	}
 }
 
-// A write that bbolt refuses (a key over its 32KiB limit) fails its own
-// batch: bbolt rolls the batch back and runs the others again. They must
-// still commit once each, with one event each and no gap in versions.
-func TestBatchRerunAfterAFailedWriteCommitsOthersOnce(t *testing.T) {
+// holdWrites starts a write that waits inside its transaction until the
+// returned release is called, so that the writes after it queue up for the
+// group commit and are committed together.
+func holdWrites(t *testing.T, s *store.Bolt) (release func()) {
+	t.Helper()
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	store.SetWriteMode(s, "batch")
-	store.SetBatchDelay(s, 100*time.Millisecond) // so that all land in one batch
-	var events []store.Event
-	defer s.Watch("", func(e store.Event) { events = append(events, e) })()
+	storetest.MustCreate(t, s, storetest.NewTask("holder"))
+	inside, free, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	go func() {
+		var obj apiv1.Task
+		obj.Name = "holder"
+		done <- s.UpdateWith(ctx, &obj, func() error {
+			once.Do(func() { close(inside) })
+			<-free
+			obj.Status.StoppedReason = "held"
+			return nil
+		})
+	}()
+	<-inside
+	return func() {
+		close(free)
+		if err := <-done; err != nil {
+			t.Errorf("holding write: %v", err)
+		}
+	}
+}
 
+func waitQueued(t *testing.T, s *store.Bolt, n int) {
+	t.Helper()
+	testwait.For(t, fmt.Sprintf("%d writes queued", n), 10*time.Second, time.Millisecond, func() (bool, string) {
+		q := store.QueuedWrites(s)
+		return q == n, fmt.Sprintf("%d queued", q)
+	})
+}
+
+// A write that bbolt refuses (a key over its 32KiB limit) fails the batch
+// or group it was committed with: bbolt rolls it back, and the others are
+// committed again without it. They must commit once each, with one event
+// each and no gap in versions, and the refused one get its own error.
+func TestRerunAfterAFailedWriteCommitsOthersOnce(t *testing.T) {
 	const good = 10
-	var wg sync.WaitGroup
-	errs := make([]error, good+1)
-	for i := range good + 1 {
-		wg.Go(func() {
-			name := "ok" + strconv.Itoa(i)
-			if i == good {
-				name = strings.Repeat("x", 40000)
+	for _, mode := range []string{"batch", "group"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			s, _ := openTemp(t)
+			store.SetWriteMode(s, mode)
+			// together lets the writes go once they wait to be committed
+			// as one.
+			together := func() {}
+			if mode == "batch" {
+				store.SetBatchDelay(s, 100*time.Millisecond)
+			} else {
+				release := holdWrites(t, s)
+				together = func() { waitQueued(t, s, good+1); release() }
 			}
-			errs[i] = s.Create(ctx, storetest.NewTask(name))
+			var events []store.Event
+			defer s.Watch("Task", func(e store.Event) {
+				if strings.HasPrefix(e.Name, "ok") {
+					events = append(events, e)
+				}
+			})()
+			var wg sync.WaitGroup
+			errs := make([]error, good+1)
+			for i := range good + 1 {
+				wg.Go(func() {
+					name := "ok" + strconv.Itoa(i)
+					if i == good {
+						name = strings.Repeat("x", 40000)
+					}
+					errs[i] = s.Create(ctx, storetest.NewTask(name))
+				})
+			}
+			together()
+			wg.Wait()
+			for i, err := range errs[:good] {
+				if err != nil {
+					t.Errorf("create ok%d: %v", i, err)
+				}
+			}
+			if errs[good] == nil {
+				t.Errorf("create with a 40000-byte name succeeded")
+			}
+			var list apiv1.TaskList
+			if err := s.List(ctx, &list); err != nil {
+				t.Fatal(err)
+			}
+			stored := 0
+			for _, task := range list.Items {
+				if strings.HasPrefix(task.Name, "ok") {
+					stored++
+				}
+			}
+			if stored != good || len(events) != good {
+				t.Fatalf("%d stored, %d events, want %d", stored, len(events), good)
+			}
+			first := resourceVersionOf(t, events[0].Object)
+			for i, e := range events {
+				if got := resourceVersionOf(t, e.Object); got != first+i {
+					t.Errorf("event %d (%s) has resourceVersion %d, want %d", i, e.Name, got, first+i)
+				}
+			}
 		})
 	}
+}
+
+// A change that panics inside a group commit panics in its own writer's
+// goroutine; the writes committed with it are committed, not left waiting.
+func TestGroupCommitPanicReachesItsWriterOnly(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	storetest.MustCreate(t, s, storetest.NewTask("p"))
+	release := holdWrites(t, s)
+	recovered := make(chan any, 1)
+	go func() {
+		defer func() { recovered <- recover() }()
+		var obj apiv1.Task
+		obj.Name = "p"
+		_ = s.UpdateWith(ctx, &obj, func() error { panic("change failed badly") })
+	}()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() { errs[i] = s.Create(ctx, storetest.NewTask("ok"+strconv.Itoa(i))) })
+	}
+	waitQueued(t, s, 3)
+	release()
 	wg.Wait()
-	for i, err := range errs[:good] {
-		if err != nil {
-			t.Errorf("create ok%d: %v", i, err)
-		}
+	if errs[0] != nil || errs[1] != nil {
+		t.Errorf("writes grouped with a panicking one: %v", errs)
 	}
-	if errs[good] == nil {
-		t.Errorf("create with a 40000-byte name succeeded")
+	if p := <-recovered; p != "change failed badly" {
+		t.Errorf("the panicking writer recovered %v, want its panic", p)
 	}
-	var list apiv1.TaskList
-	if err := s.List(ctx, &list); err != nil || len(list.Items) != good {
-		t.Fatalf("list: %d items (err %v), want %d", len(list.Items), err, good)
+}
+
+func resourceVersionOf(t *testing.T, obj store.Object) int {
+	t.Helper()
+	n, err := strconv.Atoi(obj.GetResourceVersion())
+	if err != nil {
+		t.Fatalf("resourceVersion %q: %v", obj.GetResourceVersion(), err)
 	}
-	if len(events) != good {
-		t.Fatalf("%d events, want %d", len(events), good)
-	}
-	for i, e := range events {
-		if want := strconv.Itoa(i + 1); e.Object.GetResourceVersion() != want {
-			t.Errorf("event %d (%s) has resourceVersion %s, want %s", i, e.Name, e.Object.GetResourceVersion(), want)
-		}
-	}
+	return n
 }

@@ -3,11 +3,12 @@ package store
 import "time"
 
 // SetWriteMode lets tests and benchmarks pick how writes reach bbolt:
-// "hybrid" (the default), "solo" (DB.Update) or "batch" (DB.Batch).
+// "group" (the default, group.go), "solo" (DB.Update) or "batch"
+// (DB.Batch).
 func SetWriteMode(b *Bolt, mode string) {
 	switch mode {
-	case "hybrid":
-		b.mode = writeHybrid
+	case "group":
+		b.mode = writeGroup
 	case "solo":
 		b.mode = writeSolo
 	case "batch":
@@ -19,3 +20,10 @@ func SetWriteMode(b *Bolt, mode string) {
 
 // SetBatchDelay sets bbolt's MaxBatchDelay, to compare with its default.
 func SetBatchDelay(b *Bolt, d time.Duration) { b.db.MaxBatchDelay = d }
+
+// QueuedWrites is how many writes wait for the group commit in flight.
+func QueuedWrites(b *Bolt) int {
+	b.group.mu.Lock()
+	defer b.group.mu.Unlock()
+	return len(b.group.queue)
+}

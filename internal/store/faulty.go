@@ -25,7 +25,7 @@ type fault struct {
 var _ Store = (*Faulty)(nil)
 
 // faultyOps are the operations FailNext accepts.
-var faultyOps = map[string]bool{"Get": true, "List": true, "Create": true, "Update": true, "UpdateStatus": true, "Delete": true}
+var faultyOps = map[string]bool{"Get": true, "List": true, "Create": true, "Update": true, "UpdateStatus": true, "UpdateWith": true, "Delete": true}
 
 // NewFaulty wraps inner; until told otherwise it passes every call through.
 func NewFaulty(inner Store) *Faulty {
@@ -33,7 +33,7 @@ func NewFaulty(inner Store) *Faulty {
 }
 
 // FailNext makes the next n calls of op ("Get", "List", "Create", "Update",
-// "UpdateStatus" or "Delete") return err without reaching the inner store; a negative n
+// "UpdateStatus", "UpdateWith" or "Delete") return err without reaching the inner store; a negative n
 // fails every call until Reset. It panics on an unknown op, which is a bug
 // in the test.
 func (f *Faulty) FailNext(op string, n int, err error) {
@@ -112,6 +112,14 @@ func (f *Faulty) UpdateStatus(ctx context.Context, obj Object) error {
 		return err
 	}
 	return f.inner.UpdateStatus(ctx, obj)
+}
+
+// UpdateWith fails if told to, else changes the object in the inner store.
+func (f *Faulty) UpdateWith(ctx context.Context, obj Object, change func() error) error {
+	if err := f.injected("UpdateWith"); err != nil {
+		return err
+	}
+	return f.inner.UpdateWith(ctx, obj, change)
 }
 
 // Delete fails if told to, else deletes from the inner store.

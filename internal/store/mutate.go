@@ -2,38 +2,26 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
-// MutateAttempts bounds how many times Mutate re-reads and retries after a
-// conflict before giving up with ErrConflict.
-const MutateAttempts = 10
-
-// Mutate reads the named object, applies fn and updates it, starting over
-// when another writer got there first (ErrConflict). fn may run several
-// times and must only change the object it is given; an error from fn stops
-// Mutate and is returned wrapped. The object as stored is returned.
+// Mutate reads the named object, applies fn and stores the result in one
+// write transaction (Store.UpdateWith), so that it never conflicts with
+// another writer: a burst of tasks each adding its pull request to one
+// Image all succeed, where re-reading and retrying after each conflict
+// ran out of attempts. fn may run more than once, each time on a fresh
+// read; it runs inside the store's write transaction, so it must only
+// change the object it is given, must not call the store, and should be
+// quick. An error from fn stops Mutate with nothing written and is
+// returned wrapped. The object as stored is returned.
 func Mutate[T any, PT interface {
 	*T
 	Object
 }](ctx context.Context, s Store, name string, fn func(PT) error) (PT, error) {
-	kind := KindOf(PT(new(T)))
-	for range MutateAttempts {
-		obj := PT(new(T))
-		if err := s.Get(ctx, name, obj); err != nil {
-			return nil, fmt.Errorf("mutate %s %s: %w", kind, name, err)
-		}
-		if err := fn(obj); err != nil {
-			return nil, fmt.Errorf("mutate %s %s: %w", kind, name, err)
-		}
-		err := s.Update(ctx, obj)
-		if err == nil {
-			return obj, nil
-		}
-		if !errors.Is(err, ErrConflict) {
-			return nil, fmt.Errorf("mutate %s %s: %w", kind, name, err)
-		}
+	obj := PT(new(T))
+	obj.SetName(name)
+	if err := s.UpdateWith(ctx, obj, func() error { return fn(obj) }); err != nil {
+		return nil, fmt.Errorf("mutate %s %s: %w", KindOf(obj), name, err)
 	}
-	return nil, fmt.Errorf("mutate %s %s: gave up after %d attempts: %w", kind, name, MutateAttempts, ErrConflict)
+	return obj, nil
 }

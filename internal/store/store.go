@@ -2,8 +2,9 @@
 //
 // Every object is stored as JSON under its kind's bucket, keyed by name, with
 // a resource version taken from one counter for the whole file. Writes check
-// the resource version the caller read (optimistic concurrency), and every
-// write that returned nil has been fsynced: it survives kill -9.
+// the resource version the caller read (optimistic concurrency), or read,
+// change and write in one transaction (UpdateWith, Mutate), and every write
+// that returned nil has been fsynced: it survives kill -9.
 package store
 
 import (
@@ -83,6 +84,19 @@ type Store interface {
 	// requeues it through the watch. ErrNotFound if the object is gone; an
 	// unchanged status writes nothing.
 	UpdateStatus(ctx context.Context, obj Object) error
+	// UpdateWith reads the object named obj's name into obj, calls change
+	// (which changes obj) and stores the result, in one write
+	// transaction: no other write comes between the read and the write,
+	// so it never conflicts, however many writers change the object at
+	// once. change may run more than once, each time on a fresh read; it
+	// runs inside the transaction, so it must only change obj, must not
+	// call the store and should be quick. Its error stops UpdateWith with
+	// nothing written and is returned as it is. ErrNotFound if there is no
+	// such object; a change that changes nothing writes nothing. The
+	// store-owned metadata (resource version, UID, creation time) keeps
+	// the stored values whatever change does; after a nil error obj is the
+	// object as stored.
+	UpdateWith(ctx context.Context, obj Object, change func() error) error
 	// Delete removes the object; if obj carries a resource version it must
 	// still be current (ErrConflict otherwise).
 	Delete(ctx context.Context, obj Object) error

@@ -109,6 +109,50 @@ func (b *Bolt) Update(ctx context.Context, obj Object) error {
 	}
 }
 
+// changeFailed carries UpdateWith's change error out of the transaction,
+// to be returned as it is rather than as the store's.
+type changeFailed struct{ err error }
+
+func (c changeFailed) Error() string { return c.err.Error() }
+
+// UpdateWith reads, changes and writes the object in one write
+// transaction (see Store.UpdateWith).
+func (b *Bolt) UpdateWith(ctx context.Context, obj Object, change func() error) error {
+	kind, name := KindOf(obj), obj.GetName()
+	release, err := b.enter(ctx, true)
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, name, err)
+	}
+	defer release()
+	err = b.commit(func(tx *bbolt.Tx) (answer, abort error) {
+		bk, cur := lookup(tx, kind, name)
+		if cur == nil {
+			return ErrNotFound, nil
+		}
+		if err := decodeInto(cur, obj); err != nil {
+			return nil, err
+		}
+		setTypeMeta(obj, kind)
+		stored := saveMeta(obj)
+		if err := change(); err != nil {
+			return changeFailed{err}, nil
+		}
+		stored.restore(obj)
+		obj.SetName(name)
+		setTypeMeta(obj, kind)
+		return b.replace(tx, bk, kind, obj, cur)
+	})
+	var cf changeFailed
+	switch {
+	case err == nil, errors.Is(err, errUnchanged):
+		return nil
+	case errors.As(err, &cf):
+		return cf.err
+	default:
+		return fmt.Errorf("update %s %s: %w", kind, name, err)
+	}
+}
+
 // UpdateStatus replaces the stored object's status with obj's and reads
 // the whole stored object back into obj. The resource version in obj is
 // not checked: the status has one writer, and a spec written meanwhile is
@@ -230,16 +274,16 @@ func (b *Bolt) commit(op func(tx *bbolt.Tx) (answer, abort error)) error {
 	return answer
 }
 
-// write is group commit: a writer alone commits at once with its own
-// fsync; writers that find others in flight join a bbolt batch and share
-// one fsync, at the price of up to batchDelay of waiting.
+// write commits fn in a write transaction, in the way b.mode says; by
+// default through the group commit (group.go).
 func (b *Bolt) write(fn func(*bbolt.Tx) error) error {
-	n := b.inflight.Add(1)
-	defer b.inflight.Add(-1)
-	if b.mode == writeSolo || (b.mode == writeHybrid && n == 1) {
+	switch b.mode {
+	case writeSolo:
 		return b.db.Update(fn)
+	case writeBatch:
+		return b.db.Batch(fn)
 	}
-	return b.db.Batch(fn)
+	return b.groupWrite(fn)
 }
 
 // publishOnCommit queues an event with a copy of obj for delivery once tx

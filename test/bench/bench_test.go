@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"text/tabwriter"
@@ -15,7 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
-	"github.com/ecs-agent/ecs-agent/internal/testwait"
+	apiv1 "github.com/ecs-agent/ecs-agent/api/v1"
 	h "github.com/ecs-agent/ecs-agent/test/e2e/harness"
 )
 
@@ -78,6 +77,8 @@ func measure(b *testing.B, n int) row {
 	conc := min(n, max(8, 4*runtime.NumCPU()))
 
 	b.StopTimer()
+	load0 := loadAvg()
+	defer func() { fmt.Printf("P2 %d tasks: load average %s → %s\n", n, load0, loadAvg()) }()
 	a := h.Start(b, h.Options{})
 	// Warm Docker up so that neither side pays for a cold first create.
 	warm := "bench-warm-" + a.Cluster
@@ -102,86 +103,175 @@ func measure(b *testing.B, n int) row {
 // singleRounds is how many single tasks P1's p50 is taken over.
 const singleRounds = 11
 
-// measureSingle times one task file → RUNNING (/v1/tasks polled every
-// millisecond) and one raw create+start, alternately, rounds times on one
-// agent, and returns the medians.
+// measureSingle times one task file → RUNNING in the store and one raw
+// create+start, alternately, rounds times on one agent, and returns the
+// medians. Both talk to Docker through the same recording proxy, so each
+// round is split into Docker's part (the create and start requests, from
+// their arrival at the proxy to the end of the daemon's answer) and the
+// rest: the agent's own steps, timed by its store watch (the tasks and
+// images watches of its API, which see each commit as it happens).
 func measureSingle(b *testing.B, rounds int) row {
 	b.Helper()
-	api, err := client.New(client.FromEnv)
+	b.StopTimer()
+	load0 := loadAvg()
+	proxy := startCountingProxy(b, true)
+	api, err := client.New(client.FromEnv, client.WithHost(proxy.host()))
 	if err != nil {
 		b.Fatalf("docker client: %v", err)
 	}
 	defer api.Close()
-	b.StopTimer()
-	a := h.Start(b, h.Options{})
+	a := h.Start(b, h.Options{Env: []string{"DOCKER_HOST=" + proxy.host()}})
 	defer removeCluster(b, a.Cluster)
+	tl := followTasks(b, a)
 	rawCluster := "bench-raw1-" + a.Cluster
 	if _, err := rawStart(context.Background(), api, rawCluster+"-warm", 1, 1); err != nil {
 		b.Fatal(err)
 	}
 	removeCluster(b, rawCluster+"-warm")
-	var agent, raw []time.Duration
+	var agent, raw, agentDocker, agentOwn, rawDocker []time.Duration
+	agentSteps, rawSteps := newSpanStats(), newSpanStats()
 	for i := range rounds {
 		family := fmt.Sprintf("single%02d", i)
 		def := h.Task(family, h.App("app", "sleep")).JSON()
-		start := time.Now()
+		written := time.Now()
 		a.WriteTask(family+".json", def)
-		testwait.For(b, family+" RUNNING", time.Minute, time.Millisecond, func() (bool, string) {
-			v1, err := a.V1Tasks()
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, t := range v1.Tasks {
-				if t.Family == family && t.KnownStatus == "RUNNING" {
-					return true, ""
-				}
-			}
-			return false, "not RUNNING"
-		})
-		agent = append(agent, time.Since(start))
+		task, marks := tl.await(b, family, markRunning, time.Minute)
+		spans := agentSpans(b, proxy, written, task, marks)
+		agent = append(agent, marks[markRunning].Sub(written))
+		d, own := sumSplit(spans)
+		agentDocker, agentOwn = append(agentDocker, d), append(agentOwn, own)
+		agentSteps.add(spans)
+
 		rc := fmt.Sprintf("%s-%02d", rawCluster, i)
-		took, err := rawStart(context.Background(), api, rc, 1, 1)
+		rawBegin := time.Now()
+		id, err := createStartOne(context.Background(), api, rc)
+		rawEnd := time.Now()
 		removeCluster(b, rc)
 		if err != nil {
 			b.Fatal(err)
 		}
-		raw = append(raw, took)
+		spans = rawSpans(b, proxy, rc+"-00", id, rawBegin, rawEnd)
+		raw = append(raw, rawEnd.Sub(rawBegin))
+		d, _ = sumSplit(spans)
+		rawDocker = append(rawDocker, d)
+		rawSteps.add(spans)
 	}
-	slices.Sort(agent)
-	slices.Sort(raw)
-	fmt.Printf("P1 one task file → RUNNING, %d rounds: agent %v; raw create+start %v\n", rounds, agent, raw)
-	return row{scenario: fmt.Sprintf("1 task, sleep, bridge (p50 of %d)", rounds), agent: agent[rounds/2], raw: raw[rounds/2], concurrency: 1}
+	for _, s := range [][]time.Duration{agent, raw, agentDocker, agentOwn, rawDocker} {
+		slices.Sort(s)
+	}
+	load1 := loadAvg()
+	p50 := func(s []time.Duration) float64 { return ms(percentile(s, 50)) }
+	b.ReportMetric(p50(agentDocker), "agent-docker-part-p50-ms")
+	b.ReportMetric(p50(agentOwn), "agent-own-part-p50-ms")
+	b.ReportMetric(p50(rawDocker), "raw-docker-part-p50-ms")
+	fmt.Printf("P1 one task file → RUNNING in the store, %d rounds (load average %s → %s): agent %v; raw create+start %v\n", rounds, load0, load1, agent, raw)
+	fmt.Printf("P1 split, p50 of each part: agent %.1f ms = Docker's calls (create, start, the inspects it waits for) %.1f ms + the agent's own %.1f ms; raw %.1f ms of which Docker's create+start %.1f ms\n",
+		p50(agent), p50(agentDocker), p50(agentOwn), p50(raw), p50(rawDocker))
+	fmt.Printf("P1 agent steps, p50/p99 ms: %s\n", agentSteps.line())
+	fmt.Printf("P1 raw steps, p50/p99 ms: %s\n", rawSteps.line())
+	return row{scenario: fmt.Sprintf("1 task, sleep, bridge (p50 of %d)", rounds), agent: percentile(agent, 50), raw: percentile(raw, 50), concurrency: 1}
 }
 
-// agentStart writes n task files and times until /v1/tasks shows all of
-// them RUNNING.
+// agentSpans splits one task start, from its file being written to RUNNING
+// in the store, at the store marks and the Docker calls of its container.
+// The spans follow one another, so they add up to the whole; a store mark
+// that the watch delivered after the next Docker call began shows as a
+// negative span, never as lost time.
+func agentSpans(b *testing.B, proxy *countingProxy, written time.Time, task apiv1.Task, marks map[string]time.Time) []span {
+	b.Helper()
+	if len(task.Status.Containers) != 1 {
+		b.Fatalf("task %s has %d containers, want 1", task.Name, len(task.Status.Containers))
+	}
+	cs := task.Status.Containers[0]
+	create, ok := proxy.find(createOf(cs.DockerName))
+	if !ok {
+		b.Fatalf("no create of %s through the proxy", cs.DockerName)
+	}
+	start, ok := proxy.find(startOf(cs.DockerID))
+	if !ok {
+		b.Fatalf("no start of %s through the proxy", cs.DockerID)
+	}
+	points := []struct {
+		name string
+		at   time.Time
+	}{
+		{"file → Task stored", marks[markAdded]},
+		{"→ metadata ids stored", marks[markIDs]},
+		{"→ Docker name stored", marks[markNamed]},
+		{"→ image use stored", marks["image"]},
+		{"→ create sent", create.Start},
+	}
+	var spans []span
+	prev := written
+	for _, p := range points {
+		if p.at.IsZero() {
+			continue
+		}
+		spans = append(spans, span{name: p.name, d: p.at.Sub(prev)})
+		prev = p.at
+	}
+	// The inspects of the container between the create's answer and the
+	// start, and after the start, are Docker calls the agent waits for.
+	afterCreate := proxy.busy(inspectOf(cs.DockerID, create.End), create.End, start.Start)
+	afterStart := proxy.busy(inspectOf(cs.DockerID, start.End), start.End, marks[markRunning])
+	return append(spans,
+		span{name: "create", docker: true, d: create.took()},
+		span{name: "inspect after create", docker: true, d: afterCreate},
+		span{name: "→ start sent", d: start.Start.Sub(create.End) - afterCreate},
+		span{name: "start", docker: true, d: start.took()},
+		span{name: "inspect after start", docker: true, d: afterStart},
+		span{name: "→ RUNNING stored", d: marks[markRunning].Sub(start.End) - afterStart},
+	)
+}
+
+// rawSpans splits one raw create+start the same way; the parts that are not
+// Docker's are the benchmark's own client.
+func rawSpans(b *testing.B, proxy *countingProxy, name, id string, begin, end time.Time) []span {
+	b.Helper()
+	create, ok := proxy.find(createOf(name))
+	if !ok {
+		b.Fatalf("no create of %s through the proxy", name)
+	}
+	start, ok := proxy.find(startOf(id))
+	if !ok {
+		b.Fatalf("no start of %s through the proxy", id)
+	}
+	return []span{
+		{name: "→ create sent", d: create.Start.Sub(begin)},
+		{name: "create", docker: true, d: create.took()},
+		{name: "→ start sent", d: start.Start.Sub(create.End)},
+		{name: "start", docker: true, d: start.took()},
+		{name: "→ answer read", d: end.Sub(start.End)},
+	}
+}
+
+// agentStart writes n task files and times until every one of them is
+// RUNNING in the store, as a watch of the agent's API sees it (a poll of
+// /v1/tasks, which reads every task, would load the agent while it works).
 func agentStart(b *testing.B, a *h.Agent, n int) time.Duration {
 	b.Helper()
 	defs := make([]string, n)
 	for i := range defs {
 		defs[i] = h.Task(fmt.Sprintf("bench%02d", i), h.App("app", "sleep")).JSON()
 	}
+	tl := followTasks(b, a)
+	defer tl.stop()
 	b.StartTimer()
 	start := time.Now()
 	for i, d := range defs {
 		a.WriteTask(fmt.Sprintf("bench-%02d.json", i), d)
 	}
-	testwait.For(b, fmt.Sprintf("%d tasks RUNNING in /v1/tasks", n), time.Duration(10+n)*5*time.Second, pollEvery, func() (bool, string) {
-		v1, err := a.V1Tasks()
+	var last time.Time
+	a.WaitFor(b, fmt.Sprintf("%d tasks RUNNING in the store", n), time.Duration(10+n)*5*time.Second, func() (bool, string) {
+		running, at, err := tl.count("bench", markRunning)
 		if err != nil {
-			return false, err.Error()
+			b.Fatal(err)
 		}
-		running := 0
-		for _, t := range v1.Tasks {
-			if strings.HasPrefix(t.Family, "bench") && t.KnownStatus == "RUNNING" {
-				running++
-			}
-		}
+		last = at
 		return running >= n, fmt.Sprintf("%d RUNNING", running)
 	})
-	took := time.Since(start)
 	b.StopTimer()
-	return took
+	return last.Sub(start)
 }
 
 // rawStart creates and starts n containers like the agent's, conc at a time,
@@ -209,6 +299,17 @@ func rawStart(ctx context.Context, api *client.Client, cluster string, n, conc i
 }
 
 func createStart(ctx context.Context, api *client.Client, cluster string, i int) error {
+	_, err := createStartNamed(ctx, api, cluster, i)
+	return err
+}
+
+// createStartOne creates and starts container 0 of cluster and returns its
+// id.
+func createStartOne(ctx context.Context, api *client.Client, cluster string) (string, error) {
+	return createStartNamed(ctx, api, cluster, 0)
+}
+
+func createStartNamed(ctx context.Context, api *client.Client, cluster string, i int) (string, error) {
 	host := &container.HostConfig{NetworkMode: "bridge"}
 	host.Memory = memoryMiB << 20
 	host.CPUShares = 2 // the agent's minimum, which it always sets
@@ -222,12 +323,12 @@ func createStart(ctx context.Context, api *client.Client, cluster string, i int)
 		HostConfig: host,
 	})
 	if err != nil {
-		return fmt.Errorf("create raw container %d: %w", i, err)
+		return "", fmt.Errorf("create raw container %d: %w", i, err)
 	}
 	if _, err := api.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start raw container %d: %w", i, err)
+		return created.ID, fmt.Errorf("start raw container %d: %w", i, err)
 	}
-	return nil
+	return created.ID, nil
 }
 
 func cmpErr(first, err error) error {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +44,7 @@ func BenchmarkIdleAndRestart(b *testing.B) {
 
 func measureScale(b *testing.B, metrics bool) {
 	b.StopTimer()
-	proxy := startCountingProxy(b)
+	proxy := startCountingProxy(b, false)
 	a := h.New(b, h.Options{Env: []string{
 		"DOCKER_HOST=" + proxy.host(),
 		"ECS_DISABLE_METRICS=" + strconv.FormatBool(!metrics),
@@ -76,8 +77,8 @@ func measureScale(b *testing.B, metrics bool) {
 	b.ReportMetric(perMin("list"), "lists/min")
 	b.ReportMetric(perMin("inspect"), "inspects/min")
 	b.ReportMetric(perMin("other"), "other-requests/min")
-	fmt.Printf("P3 idle, %d tasks, metrics=%v: agent CPU %.3f%% of a core, RSS %.1f MiB; Docker API requests a minute: %s (over %s)\n",
-		scaleTasks, metrics, cpuPct, rss, perMinute(counts0, counts1, wall), wall.Round(time.Second))
+	fmt.Printf("P3 idle, %d tasks, metrics=%v (load average %s): agent CPU %.3f%% of a core, RSS %.1f MiB (%s); Docker API requests a minute: %s (over %s)\n",
+		scaleTasks, metrics, loadAvg(), cpuPct, rss, rssParts(pid), perMinute(counts0, counts1, wall), wall.Round(time.Second))
 
 	a.Kill()
 	mark := proxy.snapshot()
@@ -95,8 +96,8 @@ func measureScale(b *testing.B, metrics bool) {
 	b.ReportMetric(float64(ready.Milliseconds()), "restart-ready-ms")
 	b.ReportMetric(float64(settled.Milliseconds()), "restart-settled-ms")
 	b.ReportMetric(float64(restarted), "restarted")
-	fmt.Printf("P4 kill -9 with %d tasks: ready after %d ms, Docker calls settled after %d ms, %d of %d containers restarted or replaced; requests after the restart: %s\n",
-		scaleTasks, ready.Milliseconds(), settled.Milliseconds(), restarted, len(before), perMinute(mark, proxy.snapshot(), time.Minute))
+	fmt.Printf("P4 kill -9 with %d tasks (load average %s): ready after %d ms, Docker calls settled after %d ms, %d of %d containers restarted or replaced; requests after the restart: %s\n",
+		scaleTasks, loadAvg(), ready.Milliseconds(), settled.Milliseconds(), restarted, len(before), perMinute(mark, proxy.snapshot(), time.Minute))
 	if restarted > 0 || len(after) != len(before) {
 		b.Errorf("after kill -9 and restart: %d containers restarted, %d before and %d after; want none restarted", restarted, len(before), len(after))
 	}
@@ -135,14 +136,25 @@ func waitAllRunning(b *testing.B, a *h.Agent, timeout time.Duration) map[string]
 	return started
 }
 
+// rssParts is how a process's resident set divides: its own (anonymous)
+// memory, and the file pages mapped in (the binary's code and read-only
+// data, the store's file), which are shared with the page cache.
+func rssParts(pid int) string {
+	anon, file := statusMiB(pid, "RssAnon:"), statusMiB(pid, "RssFile:")
+	return fmt.Sprintf("anonymous %.1f MiB, file-backed %.1f MiB", anon, file)
+}
+
 // rssMiB is a process's resident set size.
-func rssMiB(pid int) float64 {
+func rssMiB(pid int) float64 { return statusMiB(pid, "VmRSS:") }
+
+// statusMiB is a kB field of /proc/<pid>/status, in MiB.
+func statusMiB(pid int, field string) float64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}
@@ -159,17 +171,32 @@ func perMinute(from, to map[string]int64, wall time.Duration) string {
 }
 
 // countingProxy is a unix-socket proxy in front of the Docker daemon that
-// counts the agent's requests by kind.
+// counts the agent's requests by kind and, when it records, keeps each
+// request's times: that is where the benchmarks read Docker's share of a
+// start or an exit, measured at the wire in the same run.
 type countingProxy struct {
-	path string
-	mu   sync.Mutex
-	n    map[string]int64
-	last time.Time // of the last request other than events and stats
+	path   string
+	record bool
+	mu     sync.Mutex
+	n      map[string]int64
+	last   time.Time // of the last request other than events and stats
+	calls  []dockerCall
 }
 
-func startCountingProxy(b *testing.B) *countingProxy {
+// dockerCall is one request through the proxy: from its arrival to the
+// end of the daemon's answer passed back to the caller.
+type dockerCall struct {
+	Method, Path string
+	// Name is the create's ?name=, the container's name.
+	Name       string
+	Start, End time.Time
+}
+
+func (c dockerCall) took() time.Duration { return c.End.Sub(c.Start) }
+
+func startCountingProxy(b *testing.B, record bool) *countingProxy {
 	b.Helper()
-	p := &countingProxy{path: filepath.Join(b.TempDir(), "docker.sock"), n: map[string]int64{}}
+	p := &countingProxy{path: filepath.Join(b.TempDir(), "docker.sock"), n: map[string]int64{}, record: record}
 	target := strings.TrimPrefix(os.Getenv("DOCKER_HOST"), "unix://")
 	if target == "" {
 		target = "/var/run/docker.sock"
@@ -187,8 +214,15 @@ func startCountingProxy(b *testing.B) *countingProxy {
 		FlushInterval: -1,
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.count(r)
+		start := time.Now()
+		kind := p.count(r)
 		rp.ServeHTTP(w, r)
+		if p.record && kind != "events" && kind != "stats" {
+			c := dockerCall{Method: r.Method, Path: r.URL.Path, Name: r.URL.Query().Get("name"), Start: start, End: time.Now()}
+			p.mu.Lock()
+			p.calls = append(p.calls, c)
+			p.mu.Unlock()
+		}
 	})}
 	go srv.Serve(lis)
 	b.Cleanup(func() { srv.Close() })
@@ -197,7 +231,7 @@ func startCountingProxy(b *testing.B) *countingProxy {
 
 func (p *countingProxy) host() string { return "unix://" + p.path }
 
-func (p *countingProxy) count(r *http.Request) {
+func (p *countingProxy) count(r *http.Request) string {
 	path := r.URL.Path
 	kind := "other"
 	switch {
@@ -219,6 +253,82 @@ func (p *countingProxy) count(r *http.Request) {
 	p.n[kind]++
 	if kind != "events" && kind != "stats" {
 		p.last = time.Now()
+	}
+	return kind
+}
+
+// find returns the first recorded call that match accepts.
+func (p *countingProxy) find(match func(dockerCall) bool) (dockerCall, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.calls {
+		if match(c) {
+			return c, true
+		}
+	}
+	return dockerCall{}, false
+}
+
+// busy is how much of [from, to] the calls that match spent in the
+// daemon, counting time that calls overlap once.
+func (p *countingProxy) busy(match func(dockerCall) bool, from, to time.Time) time.Duration {
+	p.mu.Lock()
+	var in []dockerCall
+	for _, c := range p.calls {
+		if match(c) && c.End.After(from) && c.Start.Before(to) {
+			in = append(in, c)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(in, func(a, b dockerCall) int { return a.Start.Compare(b.Start) })
+	var total time.Duration
+	var end time.Time
+	for _, c := range in {
+		s, e := maxTime(c.Start, from, end), minTime(c.End, to)
+		if e.After(s) {
+			total += e.Sub(s)
+			end = e
+		}
+	}
+	return total
+}
+
+func maxTime(ts ...time.Time) time.Time {
+	m := ts[0]
+	for _, t := range ts[1:] {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// createOf matches the create of the container named name.
+func createOf(name string) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodPost && strings.HasSuffix(c.Path, "/containers/create") && c.Name == name
+	}
+}
+
+// startOf matches a start of the container id.
+func startOf(id string) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodPost && strings.HasSuffix(c.Path, "/containers/"+id+"/start")
+	}
+}
+
+// inspectOf matches an inspect of the container id that began at or after
+// since.
+func inspectOf(id string, since time.Time) func(dockerCall) bool {
+	return func(c dockerCall) bool {
+		return c.Method == http.MethodGet && strings.HasSuffix(c.Path, "/containers/"+id+"/json") && !c.Start.Before(since)
 	}
 }
 

@@ -199,11 +199,12 @@ func closeIsIdempotent(t *testing.T, s store.Store) {
 	}
 	var list apiv1.TaskList
 	for name, err := range map[string]error{
-		"Get":    s.Get(ctx, "a", &apiv1.Task{}),
-		"List":   s.List(ctx, &list),
-		"Create": s.Create(ctx, NewTask("a")),
-		"Update": s.Update(ctx, NewTask("a")),
-		"Delete": s.Delete(ctx, NewTask("a")),
+		"Get":        s.Get(ctx, "a", &apiv1.Task{}),
+		"List":       s.List(ctx, &list),
+		"Create":     s.Create(ctx, NewTask("a")),
+		"Update":     s.Update(ctx, NewTask("a")),
+		"UpdateWith": s.UpdateWith(ctx, NewTask("a"), func() error { return nil }),
+		"Delete":     s.Delete(ctx, NewTask("a")),
 	} {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s after close: %v, want ErrClosed", name, err)

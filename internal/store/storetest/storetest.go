@@ -1,7 +1,8 @@
 // Package storetest is the contract every store.Store keeps, as one test
 // body that each implementation runs against itself (as Nomad's state tests
 // run one body against each backend): get, list, create, update and delete
-// with resource versions, status-only updates, the typed errors, unchanged writes skipped, watch
+// with resource versions, status-only updates, read-change-write in one
+// transaction (UpdateWith), the typed errors, unchanged writes skipped, watch
 // order and kinds, and a closed store.
 //
 // An implementation's own file tests only what is its own: for the bbolt
@@ -41,6 +42,8 @@ var contract = []struct {
 	{"UpdateStatusKeepsASpecWrittenMeanwhile", updateStatusKeepsSpecWrittenMeanwhile},
 	{"UnchangedUpdateStatusWritesNothing", unchangedUpdateStatusWritesNothing},
 	{"UpdateStatusOfMissingOrStatuslessObjectFails", updateStatusOfMissingOrStatuslessObject},
+	{"UpdateWithKeepsEveryConcurrentChange", updateWithKeepsEveryConcurrentChange},
+	{"UpdateWithErrorsAndNoOps", updateWithErrorsAndNoOps},
 	{"WatchDeliversEveryCommitInOrderUnderConcurrentWriters", watchInCommitOrder},
 	{"WatchFiltersByKindAndStopsOnCancel", watchFiltersByKind},
 	{"WatcherMayCancelItselfWhileBeingCalled", watcherCancelsItself},
