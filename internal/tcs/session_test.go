@@ -33,6 +33,9 @@ type server struct {
 	srv       *httptest.Server
 	heartbeat bool // send a heartbeat after each frame received
 
+	// wmu serialises writes: gorilla allows one writer at a time, and
+	// the handler's heartbeats and the test's sends may meet.
+	wmu      sync.Mutex
 	mu       sync.Mutex
 	sessions int
 	frames   []any
@@ -83,7 +86,9 @@ func newServer(t *testing.T, heartbeat bool) *server {
 			s.mu.Unlock()
 			if s.heartbeat {
 				b, _ := Encode(&HeartbeatMessage{Healthy: true})
+				s.wmu.Lock()
 				_ = ws.WriteMessage(websocket.TextMessage, b)
+				s.wmu.Unlock()
 			}
 		}
 	}))
@@ -108,6 +113,8 @@ func (s *server) send(t *testing.T, msg any) {
 	s.mu.Lock()
 	ws := s.conns[len(s.conns)-1]
 	s.mu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
 		t.Fatal(err)
 	}
