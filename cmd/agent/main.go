@@ -98,10 +98,12 @@ func runCommand() *cobra.Command {
 // Most of its live heap (about 8 MiB with 200 tasks) is package state that
 // never changes: the AWS SDK's service schemas, the Kubernetes scheme that
 // controller-runtime registers. Go's default of 100 lets the heap grow to
-// twice that before collecting, and the idle agent kept about 4 MiB more
-// resident for it; 50 costs about 8% more CPU during a 200-task start and
-// nothing measurable when idle (docs/performance.md, P3).
-const defaultGCPercent = 50
+// twice that before collecting: the idle agent with 200 tasks kept 52.7
+// MiB resident at 100, 50.8-52.2 at 50 and 47.5 at 25. 25 costs more CPU
+// while many tasks start (a 100-task burst: 1.07x raw Docker against 1.04x
+// at 50, in the same minutes) and nothing measurable when idle (0.150 % of
+// a core either way): docs/performance.md, P3.
+const defaultGCPercent = 25
 
 func setGCPercent() {
 	if _, set := os.LookupEnv("GOGC"); !set {
