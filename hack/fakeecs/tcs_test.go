@@ -18,20 +18,16 @@ import (
 	"github.com/ecs-agent/ecs-agent/internal/tcs"
 )
 
-// oneTask publishes one task's metrics and health every cycle.
+// oneTask publishes one task's metrics and health, and the status, every cycle.
 type oneTask struct{}
 
-func (oneTask) TaskMetrics(context.Context) []tcs.TaskMetric {
-	return []tcs.TaskMetric{{TaskArn: "arn:t1", TaskDefinitionFamily: "web", TaskDefinitionVersion: "1", ContainerMetrics: []tcs.ContainerMetric{{
-		ContainerName: "app", CPUStatsSet: &tcs.StatsSet{Min: 1, Max: 3, SampleCount: 2, Sum: 4}, MemoryStatsSet: &tcs.StatsSet{Min: 8, Max: 8, SampleCount: 2, Sum: 16}}}}}
-}
-
-func (oneTask) TaskHealth(context.Context) []tcs.TaskHealth {
-	return []tcs.TaskHealth{{TaskArn: "arn:t1", Containers: []tcs.ContainerHealth{{ContainerName: "app", HealthStatus: tcs.HealthHealthy}}}}
-}
-
-func (oneTask) InstanceStatuses(context.Context) ([]tcs.InstanceStatus, bool) {
-	return []tcs.InstanceStatus{{Type: tcs.InstanceStatusAgent, Status: tcs.InstanceOK}}, true
+func (oneTask) Cycle(context.Context, bool) tcs.Cycle {
+	return tcs.Cycle{
+		Metrics: []tcs.TaskMetric{{TaskArn: "arn:t1", TaskDefinitionFamily: "web", TaskDefinitionVersion: "1", ContainerMetrics: []tcs.ContainerMetric{{
+			ContainerName: "app", CPUStatsSet: &tcs.StatsSet{Min: 1, Max: 3, SampleCount: 2, Sum: 4}, MemoryStatsSet: &tcs.StatsSet{Min: 8, Max: 8, SampleCount: 2, Sum: 16}}}}},
+		Health:   []tcs.TaskHealth{{TaskArn: "arn:t1", Containers: []tcs.ContainerHealth{{ContainerName: "app", HealthStatus: tcs.HealthHealthy}}}},
+		Statuses: []tcs.InstanceStatus{{Type: tcs.InstanceStatusAgent, Status: tcs.InstanceOK}}, StatusDue: true,
+	}
 }
 
 func telemetryURL(t *testing.T, c *ecs.Client, inst string) string {

@@ -180,18 +180,7 @@ func (s *Session) connect(ctx context.Context, t Timing) (*websocket.Conn, error
 	if err != nil {
 		return nil, err
 	}
-	h, err := SignedHeaders(ctx, wsURL, s.Credentials, s.Region, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig := s.TLSConfig
-	if tlsConfig == nil {
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	d := &websocket.Dialer{HandshakeTimeout: t.Handshake, Proxy: http.ProxyFromEnvironment, TLSClientConfig: tlsConfig}
-	dialCtx, cancel := context.WithTimeout(ctx, t.Handshake)
-	defer cancel()
-	conn, resp, err := d.DialContext(dialCtx, wsURL, h)
+	conn, resp, err := ecsws.Dial(ctx, wsURL, s.Credentials, s.Region, s.TLSConfig, t.Handshake)
 	if err != nil {
 		return nil, refusal(endpoint, resp, err)
 	}

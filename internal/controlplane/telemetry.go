@@ -73,12 +73,20 @@ func (t *telemetrySource) running(ctx context.Context) []apiv1.Task {
 	return out
 }
 
-func (t *telemetrySource) TaskMetrics(ctx context.Context) []tcs.TaskMetric {
-	if t.usage == nil {
-		return nil
+// Cycle reads the store once for the cycle's metrics and health.
+func (t *telemetrySource) Cycle(ctx context.Context, metrics bool) tcs.Cycle {
+	tasks := t.running(ctx)
+	c := tcs.Cycle{Health: t.taskHealth(tasks)}
+	if metrics && t.usage != nil {
+		c.Metrics = t.taskMetrics(tasks)
 	}
+	c.Statuses, c.StatusDue = t.instanceStatuses()
+	return c
+}
+
+func (t *telemetrySource) taskMetrics(tasks []apiv1.Task) []tcs.TaskMetric {
 	var out []tcs.TaskMetric
-	for _, task := range t.running(ctx) {
+	for _, task := range tasks {
 		m := tcs.TaskMetric{TaskArn: task.Spec.Arn, TaskDefinitionFamily: task.Spec.Family,
 			TaskDefinitionVersion: strconv.FormatInt(task.Spec.Revision, 10)}
 		for _, c := range task.Status.Containers {
@@ -98,9 +106,9 @@ func (t *telemetrySource) TaskMetrics(ctx context.Context) []tcs.TaskMetric {
 	return out
 }
 
-func (t *telemetrySource) TaskHealth(ctx context.Context) []tcs.TaskHealth {
+func (t *telemetrySource) taskHealth(tasks []apiv1.Task) []tcs.TaskHealth {
 	var out []tcs.TaskHealth
-	for _, task := range t.running(ctx) {
+	for _, task := range tasks {
 		h := tcs.TaskHealth{TaskArn: task.Spec.Arn, TaskDefinitionFamily: task.Spec.Family,
 			TaskDefinitionVersion: strconv.FormatInt(task.Spec.Revision, 10)}
 		for _, spec := range task.Spec.Containers {
@@ -136,7 +144,7 @@ func healthStatus(s string) string {
 
 // InstanceStatuses are the agent's and the container runtime's health,
 // due once per ACS heartbeat received since they last went.
-func (t *telemetrySource) InstanceStatuses(context.Context) ([]tcs.InstanceStatus, bool) {
+func (t *telemetrySource) instanceStatuses() ([]tcs.InstanceStatus, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()

@@ -58,31 +58,37 @@ func TestTelemetryIsOfRunningECSTasksAndStatusGoesOncePerHeartbeat(t *testing.T)
 	src := &telemetrySource{store: st, usage: usageOf{"web-app": set, "static-app": set, "gone-app": set},
 		heartbeat: func() time.Time { return heartbeat }, runtimeDownSince: func() time.Time { return down }, started: time.Now()}
 
-	m := src.TaskMetrics(ctx)
+	c := src.Cycle(ctx, true)
+	m := c.Metrics
 	if len(m) != 1 || m[0].TaskArn != "arn:web" || m[0].TaskDefinitionVersion != "3" || len(m[0].ContainerMetrics) != 1 || *m[0].ContainerMetrics[0].CPUStatsSet != set {
 		t.Errorf("metrics %+v; want the running ECS task's one sampled container", m)
 	}
-	if m := src.TaskMetrics(ctx); len(m) != 0 {
+	if m := src.Cycle(ctx, true).Metrics; len(m) != 0 {
 		t.Errorf("a second cycle with no new samples has %d tasks; want none", len(m))
 	}
-	h := src.TaskHealth(ctx)
+	if c := src.Cycle(ctx, false); c.Metrics != nil || len(c.Health) != 1 {
+		t.Errorf("a cycle without metrics: %d metrics, %d health; want none and web's", len(c.Metrics), len(c.Health))
+	}
+	h := c.Health
 	if len(h) != 1 || len(h[0].Containers) != 1 || h[0].Containers[0] != (tcs.ContainerHealth{ContainerName: "app", HealthStatus: tcs.HealthUnhealthy, StatusSince: tcs.Timestamp(since.Time)}) {
 		t.Errorf("health %+v; want web's app UNHEALTHY since its time, without the check's output", h)
 	}
 
-	if _, due := src.InstanceStatuses(ctx); due {
+	if c.StatusDue {
 		t.Errorf("instance status due before any ACS heartbeat")
 	}
 	heartbeat = time.Now()
-	statuses, due := src.InstanceStatuses(ctx)
+	c = src.Cycle(ctx, false)
+	statuses, due := c.Statuses, c.StatusDue
 	if !due || len(statuses) != 2 || statuses[1].Type != tcs.InstanceStatusContainerRuntime || statuses[1].Status != tcs.InstanceOK {
 		t.Errorf("after a heartbeat: due %v, %+v; want Agent and ContainerRuntime OK", due, statuses)
 	}
-	if _, due := src.InstanceStatuses(ctx); due {
+	if src.Cycle(ctx, false).StatusDue {
 		t.Errorf("due twice for one heartbeat")
 	}
 	down, heartbeat = time.Now(), time.Now().Add(time.Millisecond)
-	statuses, due = src.InstanceStatuses(ctx)
+	c = src.Cycle(ctx, false)
+	statuses, due = c.Statuses, c.StatusDue
 	if !due || statuses[1].Status != tcs.InstanceImpaired || statuses[1].StatusReason == "" || !statuses[1].LastStatusChange.Time().After(src.started) {
 		t.Errorf("Docker down: due %v, %+v; want ContainerRuntime IMPAIRED with a reason and a new lastStatusChange", due, statuses[1])
 	}

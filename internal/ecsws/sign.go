@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/gorilla/websocket"
 )
 
 // SigningService is the SigV4 service name of ACS and TCS requests.
@@ -199,4 +201,23 @@ func URL(endpoint string, q url.Values) (string, error) {
 	u.Path += "ws"
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// Dial opens a session: a GET of wsURL signed with the credentials,
+// upgraded to a websocket within handshake (dial, TLS and upgrade), through
+// HTTPS_PROXY when set, with TLS 1.2 or newer unless tlsConfig says
+// otherwise. A refused upgrade returns the server's response, whose body
+// names the exception.
+func Dial(ctx context.Context, wsURL string, creds aws.CredentialsProvider, region string, tlsConfig *tls.Config, handshake time.Duration) (*websocket.Conn, *http.Response, error) {
+	h, err := SignedHeaders(ctx, wsURL, creds, region, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	d := &websocket.Dialer{HandshakeTimeout: handshake, Proxy: http.ProxyFromEnvironment, TLSClientConfig: tlsConfig}
+	ctx, cancel := context.WithTimeout(ctx, handshake)
+	defer cancel()
+	return d.DialContext(ctx, wsURL, h)
 }

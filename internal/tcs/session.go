@@ -53,18 +53,27 @@ func (t Timing) withDefaults() Timing {
 	return t
 }
 
-// Source is what a session publishes; the session calls it once per cycle,
-// from one goroutine.
+// Source is what a session publishes: the session reads one Cycle every
+// publish interval, from one goroutine.
 type Source interface {
-	// TaskMetrics is each running task's container use since the last
-	// call; tasks with no sample in that time are left out.
-	TaskMetrics(ctx context.Context) []TaskMetric
-	// TaskHealth is the health of each running task's containers that
-	// have a health check; tasks with none are left out.
-	TaskHealth(ctx context.Context) []TaskHealth
-	// InstanceStatuses are the instance's health checks, and whether to
-	// send them this cycle (ECS takes them at most once per ACS heartbeat).
-	InstanceStatuses(ctx context.Context) ([]InstanceStatus, bool)
+	// Cycle reads what goes this cycle; the metrics only when metrics is
+	// true (with ECS_DISABLE_METRICS nothing is sampled).
+	Cycle(ctx context.Context, metrics bool) Cycle
+}
+
+// Cycle is one publish cycle's content.
+type Cycle struct {
+	// Metrics is each running task's container use since the last cycle;
+	// tasks with no sample in that time are left out.
+	Metrics []TaskMetric
+	// Health is the health of each running task's containers that have a
+	// health check; tasks with none are left out.
+	Health []TaskHealth
+	// Statuses are the instance's health checks; StatusDue says whether
+	// to send them this cycle (ECS takes them at most once per ACS
+	// heartbeat).
+	Statuses  []InstanceStatus
+	StatusDue bool
 }
 
 // Status is the session as last seen, for logs and the CLI.
@@ -160,18 +169,7 @@ func (s *Session) connect(ctx context.Context, t Timing) (string, *websocket.Con
 	if err != nil {
 		return "", nil, err
 	}
-	h, err := ecsws.SignedHeaders(ctx, wsURL, s.Credentials, s.Region, time.Now())
-	if err != nil {
-		return "", nil, err
-	}
-	tlsConfig := s.TLSConfig
-	if tlsConfig == nil {
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	d := &websocket.Dialer{HandshakeTimeout: t.Handshake, Proxy: http.ProxyFromEnvironment, TLSClientConfig: tlsConfig}
-	dialCtx, cancel := context.WithTimeout(ctx, t.Handshake)
-	defer cancel()
-	ws, resp, err := d.DialContext(dialCtx, wsURL, h)
+	ws, resp, err := ecsws.Dial(ctx, wsURL, s.Credentials, s.Region, s.TLSConfig, t.Handshake)
 	if err != nil {
 		return "", nil, refusal(endpoint, resp, err)
 	}
@@ -326,9 +324,10 @@ func (c *conn) publish(ctx context.Context) error {
 	s := c.s
 	now := time.Now()
 	head := Head{Cluster: s.Params.Cluster, ContainerInstance: s.Params.ContainerInstance, Time: now}
+	cycle := s.Source.Cycle(ctx, !s.DisableMetrics)
 	if !s.DisableMetrics {
 		head.MessageID = uuid.NewString()
-		reqs, tooBig := MetricsRequests(head, s.Source.TaskMetrics(ctx))
+		reqs, tooBig := MetricsRequests(head, cycle.Metrics)
 		for _, t := range tooBig {
 			metricDropped.Inc()
 			s.Log.Info("task metrics left out: alone they exceed TCS's frame limit", "task", t.TaskArn, "containers", len(t.ContainerMetrics))
@@ -340,15 +339,15 @@ func (c *conn) publish(ctx context.Context) error {
 		}
 	}
 	head.MessageID = uuid.NewString()
-	for _, r := range HealthRequests(head, s.Source.TaskHealth(ctx)) {
+	for _, r := range HealthRequests(head, cycle.Health) {
 		if err := c.send(ctx, r); err != nil {
 			return err
 		}
 	}
-	if statuses, due := s.Source.InstanceStatuses(ctx); due && len(statuses) > 0 {
+	if cycle.StatusDue && len(cycle.Statuses) > 0 {
 		r := &PublishInstanceStatusRequest{
 			Metadata: &InstanceStatusMetadata{Cluster: head.Cluster, ContainerInstance: head.ContainerInstance, RequestID: uuid.NewString()},
-			Statuses: statuses, Timestamp: Timestamp(now),
+			Statuses: cycle.Statuses, Timestamp: Timestamp(now),
 		}
 		if err := c.send(ctx, r); err != nil {
 			return err

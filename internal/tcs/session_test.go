@@ -133,19 +133,18 @@ type source struct {
 	status bool
 }
 
-func (f *source) TaskMetrics(context.Context) []TaskMetric {
+func (f *source) Cycle(_ context.Context, metrics bool) Cycle {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cycles++
-	return []TaskMetric{task(f.cycles, 1, 3)}
-}
-
-func (f *source) TaskHealth(context.Context) []TaskHealth {
-	return []TaskHealth{{TaskArn: "arn:t", Containers: []ContainerHealth{{ContainerName: "app", HealthStatus: HealthUnhealthy}}}}
-}
-
-func (f *source) InstanceStatuses(context.Context) ([]InstanceStatus, bool) {
-	return []InstanceStatus{{Type: InstanceStatusAgent, Status: InstanceOK}}, f.status
+	c := Cycle{
+		Health:   []TaskHealth{{TaskArn: "arn:t", Containers: []ContainerHealth{{ContainerName: "app", HealthStatus: HealthUnhealthy}}}},
+		Statuses: []InstanceStatus{{Type: InstanceStatusAgent, Status: InstanceOK}}, StatusDue: f.status,
+	}
+	if metrics {
+		c.Metrics = []TaskMetric{task(f.cycles, 1, 3)}
+	}
+	return c
 }
 
 func runSession(t *testing.T, s *server, key string, tm Timing, mutate func(*Session)) *Session {
