@@ -46,8 +46,8 @@ as_root() {
 # answers reports whether a registry with our auth answers on addr: /v2/
 # is 401 without credentials and 200 with them.
 answers() {
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/v2/")" = 401 ] &&
-		[ "$(curl -s -o /dev/null -w '%{http_code}' -u "$user:$password" "http://$addr/v2/")" = 200 ]
+	[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://$addr/v2/")" = 401 ] &&
+		[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -u "$user:$password" "http://$addr/v2/")" = 200 ]
 }
 
 # ecr_hosts_entry maps ecr_host to ecr_ip in /etc/hosts, once.
@@ -102,20 +102,57 @@ auth:
     path: $dir/htpasswd
 YAML
 
-if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-	die "registry process $(cat "$dir/pid") runs but $addr does not answer as expected; see $dir/registry.log"
+# ours reports whether pid is a docker-registry serving this config. A pid
+# file outlives its process (a reboot, a stopped session before CI), and
+# the kernel hands the number to someone else: kill -0 alone would take any
+# process for our registry.
+ours() {
+	[ -n "$1" ] && [ -r "/proc/$1/cmdline" ] &&
+		tr '\0' ' ' <"/proc/$1/cmdline" | grep -Fq "docker-registry serve $dir/config.yml"
+}
+
+# wait_answers waits about 10 s for the registry to answer (each probe has
+# its own 2 s limit: a stopped registry accepts and never replies).
+wait_answers() {
+	local deadline=$((SECONDS + 10))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		answers && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ready logs in for pushes and prints the address.
+ready() {
+	# A docker login of our own, so pushes need not touch ~/.docker.
+	echo "$password" | DOCKER_CONFIG=$dir/docker-config docker login -u "$user" --password-stdin "$addr" >/dev/null 2>&1 ||
+		say "warning: docker login to $addr failed"
+	say "up on $addr (log: $dir/registry.log)"
+	echo "$addr"
+	exit 0
+}
+
+old=$(cat "$dir/pid" 2>/dev/null || true)
+if ours "$old"; then
+	# Ours but not answering yet: it may be starting (another make target
+	# started it a moment ago). Past that, it is wedged: replace it.
+	wait_answers && ready
+	say "registry process $old does not answer on $addr within 10 s; restarting it (log: $dir/registry.log)"
+	kill "$old" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		kill -0 "$old" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$old" 2>/dev/null || true
+fi
+rm -f "$dir/pid"
+
+# Something else on our port would make the new registry fail to bind; say
+# what holds it rather than leave a bind error in the log.
+if holder=$(ss -Htlnp "sport = :$port" 2>/dev/null) && [ -n "$holder" ]; then
+	die "$addr is taken by another process, not a registry with our credentials: $holder (set REGISTRY_PORT to use another port)"
 fi
 setsid nohup docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null &
 echo $! >"$dir/pid"
-for _ in $(seq 1 100); do
-	if answers; then
-		# A docker login of our own, so pushes need not touch ~/.docker.
-		echo "$password" | DOCKER_CONFIG=$dir/docker-config docker login -u "$user" --password-stdin "$addr" >/dev/null 2>&1 ||
-			say "warning: docker login to $addr failed"
-		say "up on $addr (log: $dir/registry.log)"
-		echo "$addr"
-		exit 0
-	fi
-	sleep 0.1
-done
+wait_answers && ready
 die "docker-registry did not answer on $addr within 10 s; see $dir/registry.log"
