@@ -3,6 +3,7 @@ package dockerstate_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -25,6 +26,11 @@ type daemonProxy struct {
 	muteEvents atomic.Bool
 	// stall holds every request until the client gives up: a hung daemon.
 	stall atomic.Bool
+	// muteStats holds back every stats stream's next bytes, open or new,
+	// until the client gives up: a daemon whose stats went silent.
+	muteStats atomic.Bool
+	// statsOpened counts the stats requests passed to the daemon.
+	statsOpened atomic.Int64
 	// lists counts the container lists passed to the daemon; inspected
 	// holds each path of a container inspect passed to it.
 	lists     atomic.Int64
@@ -63,6 +69,12 @@ func (p *daemonProxy) up(t *testing.T) {
 			},
 		},
 		FlushInterval: -1, // the events stream must flow as it comes
+		ModifyResponse: func(res *http.Response) error {
+			if strings.HasSuffix(res.Request.URL.Path, "/stats") {
+				res.Body = &mutable{ReadCloser: res.Body, mute: &p.muteStats, done: res.Request.Context().Done()}
+			}
+			return nil
+		},
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -74,6 +86,9 @@ func (p *daemonProxy) up(t *testing.T) {
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 		default:
+			if strings.HasSuffix(r.URL.Path, "/stats") {
+				p.statsOpened.Add(1)
+			}
 			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/containers/json") {
 				p.lists.Add(1)
 			} else if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/containers/") && strings.HasSuffix(r.URL.Path, "/json") {
@@ -115,4 +130,20 @@ func (p *daemonProxy) wasInspected(id string) bool {
 		return !found
 	})
 	return found
+}
+
+// mutable is a response body that passes nothing on while mute is set,
+// until the request ends.
+type mutable struct {
+	io.ReadCloser
+	mute *atomic.Bool
+	done <-chan struct{}
+}
+
+func (m *mutable) Read(b []byte) (int, error) {
+	if m.mute.Load() {
+		<-m.done
+		return 0, context.Canceled
+	}
+	return m.ReadCloser.Read(b)
 }

@@ -65,6 +65,13 @@ type Usage struct {
 	CPUPercent, MemoryMiB StatsSet
 }
 
+// StatsStale is the age past which a sample no longer tells what its
+// container uses now: the daemon sends one a second, so a sample this old
+// means the stream is down (the daemon restarting) or silent. Readers that
+// show current use (top, /metrics) treat such a sample as none, so an
+// outage shows as a gap and not as the last figures before it.
+const StatsStale = 10 * time.Second
+
 // statsRetry is how long a container's stream waits before it is opened
 // again after it failed while the container still runs.
 const statsRetry = 2 * time.Second
@@ -227,30 +234,40 @@ func (s *Stats) forget(id string) {
 // stream reads samples from one streaming request until it ends.
 func (s *Stats) stream(ctx context.Context, id string) error {
 	// The request itself has no deadline (it streams); the watchdog
-	// bounds the wait for its first bytes, as for the events stream.
+	// bounds the wait for each sample, the first as every later one: the
+	// daemon sends one a second, and a stream that goes silent while its
+	// container runs (a daemon wedged reading a cgroup) is ended and
+	// opened again rather than left holding the last figures.
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	watchdog := time.AfterFunc(s.d.opts.CallTimeout, cancel)
+	timeout := s.d.opts.CallTimeout
+	watchdog := time.AfterFunc(timeout, cancel)
+	silent := func() error {
+		return fmt.Errorf("stats of container %s: no sample within %s", id, timeout)
+	}
 	res, err := s.d.api.ContainerStats(sctx, id, client.ContainerStatsOptions{Stream: true})
 	if err != nil {
-		watchdog.Stop()
+		if !watchdog.Stop() && ctx.Err() == nil {
+			return silent()
+		}
 		return notFound(err, "stats of container "+id)
 	}
 	defer res.Body.Close()
 	dec := json.NewDecoder(res.Body)
-	for first := true; ; first = false {
+	for {
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			watchdog.Stop()
+		err := dec.Decode(&raw)
+		if !watchdog.Stop() && ctx.Err() == nil {
+			return silent()
+		}
+		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			return fmt.Errorf("read stats of container %s: %w", id, err)
 		}
-		if first && !watchdog.Stop() {
-			return fmt.Errorf("stats of container %s: no sample within %s", id, s.d.opts.CallTimeout)
-		}
 		s.record(id, raw)
+		watchdog.Reset(timeout)
 	}
 }
 

@@ -77,6 +77,40 @@ func TestStatsFollowEveryRunningContainerUntilItStops(t *testing.T) {
 	})
 }
 
+// TestStatsStreamThatGoesSilentIsOpenedAgain: a stream that stops sending
+// while its container runs (a daemon wedged reading a cgroup) must not
+// leave the last sample standing as the container's use; the sampler ends
+// it after CallTimeout without a sample and opens another.
+func TestStatsStreamThatGoesSilentIsOpenedAgain(t *testing.T) {
+	p := startProxy(t)
+	const timeout = 3 * time.Second
+	f := newFixture(t, dockerstate.Options{Host: p.host(), CallTimeout: timeout})
+	f.run()
+	stats := f.runStats()
+	c := f.start(f.config("app", "sleep"))
+	testwait.For(t, "a sample of "+c.Name, 15*time.Second, 100*time.Millisecond, func() (bool, string) {
+		_, ok := stats.Sample(c.ID)
+		return ok, ""
+	})
+
+	opened := p.statsOpened.Load()
+	p.muteStats.Store(true)
+	muted := time.Now()
+	testwait.For(t, "the silent stream opened again", 4*timeout, 100*time.Millisecond, func() (bool, string) {
+		n := p.statsOpened.Load()
+		return n > opened, fmt.Sprintf("%d stats requests, %d before the silence", n, opened)
+	})
+	if waited := time.Since(muted); waited < timeout {
+		t.Errorf("stream opened again %s after it went silent; want no sooner than the %s without a sample", waited, timeout)
+	}
+	sm, _ := stats.Sample(c.ID)
+	p.muteStats.Store(false)
+	testwait.For(t, "samples again after the silence", 4*timeout, 100*time.Millisecond, func() (bool, string) {
+		now, ok := stats.Sample(c.ID)
+		return ok && now.Read.After(sm.Read), fmt.Sprintf("latest sample read at %s", now.Read)
+	})
+}
+
 // TestStatsUsageIsCPUAndMemoryOfTheSamplesSinceTheLastDrain runs a
 // container that holds 32 MiB and keeps a CPU busy: its usage has a CPU
 // figure well above idle and its memory near 32 MiB, and Drain starts a

@@ -2,6 +2,7 @@ package introspection
 
 import (
 	"net/http"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -92,7 +93,8 @@ func taskMetrics(t *apiv1.Task, stats Stats) apiv1.TaskMetrics {
 			}
 		}
 		if c.DockerID != "" {
-			if sm, ok := stats.Sample(c.DockerID); ok {
+			// A stale sample is the use before an outage, not now.
+			if sm, ok := stats.Sample(c.DockerID); ok && time.Since(sm.Read) <= dockerstate.StatsStale {
 				at := metav1.NewMicroTime(sm.Read)
 				c.SampledAt = &at
 				if sm.HasCPU {

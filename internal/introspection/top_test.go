@@ -26,15 +26,17 @@ func (f fakeStats) Sample(id string) (dockerstate.StatsSample, bool) {
 	return sm, ok
 }
 
-var sampleTime = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+// sampleTime is a recent sample's read time, to the microsecond the JSON
+// keeps: a sample older than dockerstate.StatsStale is shown as none.
+func sampleTime() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // fixtureStats: the web container has a full sample, the side container
 // only its first (memory, no CPU interval yet); the stopped task's
-// container has none.
-func fixtureStats() fakeStats {
+// container has none. Both were read at read.
+func fixtureStats(read time.Time) fakeStats {
 	return fakeStats{
-		webID:  {Read: sampleTime, CPUPercent: 12.5, HasCPU: true, MemoryBytes: 40 << 20, HasMemory: true},
-		sideID: {Read: sampleTime, MemoryBytes: 3 << 20, HasMemory: true},
+		webID:  {Read: read, CPUPercent: 12.5, HasCPU: true, MemoryBytes: 40 << 20, HasMemory: true},
+		sideID: {Read: read, MemoryBytes: 3 << 20, HasMemory: true},
 	}
 }
 
@@ -46,15 +48,9 @@ func TestTopShowsTheLatestSampleOfEachContainerOfTasksNotStopped(t *testing.T) {
 			Family: "pending", Revision: 1, DesiredStatus: apiv1.StatusRunning, Memory: "1 GB",
 			Containers: []apiv1.ContainerSpec{{Name: "app", Image: "busybox", Memory: ptr.To[int64](64)}}},
 	})
-	ts := serve(t, Options{Store: s, Stats: fixtureStats()})
-	code, body := get(t, ts.URL+TopPath)
-	if code != http.StatusOK {
-		t.Fatalf("GET %s = %d %s", TopPath, code, body)
-	}
-	var list apiv1.TaskMetricsList
-	if err := json.Unmarshal(body, &list); err != nil {
-		t.Fatalf("body %s: %v", body, err)
-	}
+	read := sampleTime()
+	ts := serve(t, Options{Store: s, Stats: fixtureStats(read)})
+	list, body := getTop(t, ts.URL)
 	if list.APIVersion != "agent.ecs.local/v1" || list.Kind != "TaskMetricsList" {
 		t.Errorf("apiVersion/kind %s/%s, want agent.ecs.local/v1 TaskMetricsList", list.APIVersion, list.Kind)
 	}
@@ -69,7 +65,7 @@ func TestTopShowsTheLatestSampleOfEachContainerOfTasksNotStopped(t *testing.T) {
 		t.Fatalf("web containers: %+v", web.Containers)
 	}
 	w, side := web.Containers[0], web.Containers[1]
-	if w.Name != "web" || w.DockerID != webID || w.SampledAt == nil || !w.SampledAt.Time.Equal(sampleTime) ||
+	if w.Name != "web" || w.DockerID != webID || w.SampledAt == nil || !w.SampledAt.Time.Equal(read) ||
 		ptr.Deref(w.CPUPercent, -1) != 12.5 || ptr.Deref(w.MemoryBytes, -1) != 40<<20 || w.MemoryLimitBytes != nil {
 		t.Errorf("web container: %s", mustJSON(t, w))
 	}
@@ -87,6 +83,43 @@ func TestTopShowsTheLatestSampleOfEachContainerOfTasksNotStopped(t *testing.T) {
 	if !strings.Contains(string(body), `"cpuPercent":12.5`) || strings.Contains(string(body), `"cpuPercent":0`) {
 		t.Errorf("CPU should appear only where it was sampled: %s", body)
 	}
+}
+
+// TestTopAndMetricsShowAStaleSampleAsNone: a sample older than
+// dockerstate.StatsStale is the use before its stream stopped (the daemon
+// restarting, a stream gone silent), not now. top shows no figures for it
+// and /metrics has no series, a gap rather than a flat line at old values.
+func TestTopAndMetricsShowAStaleSampleAsNone(t *testing.T) {
+	stale := fixtureStats(time.Now().Add(-dockerstate.StatsStale - time.Second))
+	ts := serve(t, Options{Store: fixture(t), Stats: stale, TaskMetrics: true})
+	list, body := getTop(t, ts.URL)
+	if len(list.Items) == 0 || len(list.Items[0].Containers) == 0 || list.Items[0].Containers[0].DockerID != webID {
+		t.Fatalf("want the web task with its containers: %s", body)
+	}
+	for _, task := range list.Items {
+		for _, c := range task.Containers {
+			if c.SampledAt != nil || c.CPUPercent != nil || c.MemoryBytes != nil {
+				t.Errorf("task %s container %s shows a stale sample: %s", task.Family, c.Name, mustJSON(t, c))
+			}
+		}
+	}
+	if _, body := get(t, ts.URL+MetricsPath); strings.Contains(string(body), "ecs_agent_task_container_") {
+		t.Errorf("/metrics has series from stale samples:\n%s", body)
+	}
+}
+
+// getTop GETs TopPath and decodes its answer, which must be 200.
+func getTop(t *testing.T, base string) (apiv1.TaskMetricsList, []byte) {
+	t.Helper()
+	code, body := get(t, base+TopPath)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", TopPath, code, body)
+	}
+	var list apiv1.TaskMetricsList
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	return list, body
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -119,7 +152,7 @@ func TestTopSaysMetricsAreDisabledWithoutASampler(t *testing.T) {
 func TestTaskMetricsAreOnlyOnMetricsWithTheSetting(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ECS_ENABLE_TASK_METRICS=%v", on), func(t *testing.T) {
-			ts := serve(t, Options{Store: fixture(t), Stats: fixtureStats(), TaskMetrics: on})
+			ts := serve(t, Options{Store: fixture(t), Stats: fixtureStats(sampleTime()), TaskMetrics: on})
 			_, body := get(t, ts.URL+MetricsPath)
 			for _, line := range []string{
 				`ecs_agent_task_container_cpu_percent{container="web",task_family="web",task_id="0123456789abcdef0123456789abcdef"} 12.5`,
@@ -145,7 +178,7 @@ func TestTaskMetricsAreOnlyOnMetricsWithTheSetting(t *testing.T) {
 // task's first containers keep their gauges, and the rest are counted.
 func TestTaskMetricsAreBounded(t *testing.T) {
 	s := openStore(t)
-	stats := fakeStats{}
+	stats, read := fakeStats{}, sampleTime()
 	for i := range 5 {
 		task := &apiv1.Task{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("task%d", i)},
@@ -156,7 +189,7 @@ func TestTaskMetricsAreBounded(t *testing.T) {
 			name, id := fmt.Sprintf("c%d", j), fmt.Sprintf("docker-%d-%d", i, j)
 			task.Spec.Containers = append(task.Spec.Containers, apiv1.ContainerSpec{Name: name})
 			task.Status.Containers = append(task.Status.Containers, apiv1.ContainerStatus{Name: name, DockerID: id, KnownStatus: apiv1.StatusRunning})
-			stats[id] = dockerstate.StatsSample{Read: sampleTime, CPUPercent: 1, HasCPU: true, MemoryBytes: 1 << 20, HasMemory: true}
+			stats[id] = dockerstate.StatsSample{Read: read, CPUPercent: 1, HasCPU: true, MemoryBytes: 1 << 20, HasMemory: true}
 		}
 		create(t, s, task)
 	}
