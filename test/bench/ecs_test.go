@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -205,10 +206,11 @@ func warmDocker(b *testing.B) {
 	}
 	defer api.Close()
 	warm := fmt.Sprintf("bench-warm-ecs-%d", time.Now().UnixNano())
-	if _, err := rawStart(context.Background(), api, warm, 1, 1); err != nil {
-		b.Fatal(err)
-	}
+	_, err = rawStart(context.Background(), api, warm, 1, 1)
 	removeCluster(b, warm)
+	if err != nil {
+		b.Fatalf("warm Docker up: %v", err)
+	}
 }
 
 // offlineStart writes ecsTasks static task files at the pace and returns,
@@ -372,8 +374,24 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
+	return sorted[rankIndex(len(sorted), p)]
+}
+
+// rankIndex is the index in n sorted samples of the pth percentile, by
+// nearest rank.
+func rankIndex(n, p int) int {
+	return max((p*n+99)/100, 1) - 1
+}
+
+// medianRound is the index in the unsorted samples of the one that
+// percentile(sorted, 50) picks.
+func medianRound(samples []time.Duration) int {
+	idx := make([]int, len(samples))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(samples[a], samples[b]) })
+	return idx[rankIndex(len(samples), 50)]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -25,6 +25,20 @@ const scaleTasks = 200
 // idleWindow is how long the idle agent is watched.
 const idleWindow = 60 * time.Second
 
+// The start-up has settled when the agent has sent Docker no request but
+// its events and stats streams for settleQuiet: its requests come at most
+// a minute apart when idle (the relist), and in bursts while it starts.
+// A daemon shared with other agents' task containers may never leave it
+// that quiet, hence a deadline.
+const (
+	settleQuiet = 10 * time.Second
+	settleLimit = 3 * time.Minute
+)
+
+// readyPoll is how often P4 asks /readyz: the harness's usual interval
+// would round the ready time up by as much.
+const readyPoll = 2 * time.Millisecond
+
 // BenchmarkIdleAndRestart starts scaleTasks static tasks, then measures the
 // idle agent over idleWindow (P3: CPU, RSS, and the Docker API requests it
 // makes, counted by a proxy in front of the daemon), then kills it with
@@ -48,7 +62,7 @@ func measureScale(b *testing.B, metrics bool) {
 	a := h.New(b, h.Options{Env: []string{
 		"DOCKER_HOST=" + proxy.host(),
 		"ECS_DISABLE_METRICS=" + strconv.FormatBool(!metrics),
-	}})
+	}, ReadyPoll: readyPoll})
 	a.Start()
 	defer removeCluster(b, a.Cluster)
 	for i := range scaleTasks {
@@ -60,9 +74,11 @@ func measureScale(b *testing.B, metrics bool) {
 		a.WriteTask(fmt.Sprintf("scale-%03d.json", i), def.JSON())
 	}
 	before := waitAllRunning(b, a, 10*time.Minute)
-	// Let the start-up settle (the last reports, a relist) before the idle
-	// window opens.
-	time.Sleep(35 * time.Second)
+	// The idle window must not count the tail of the start-up (the
+	// inspects of the last containers' events).
+	if _, err := proxy.quietSince(time.Now(), settleQuiet, settleLimit); err != nil {
+		b.Fatalf("P3, %d tasks: the start-up did not settle before the idle window: %v", scaleTasks, err)
+	}
 
 	pid := a.PID()
 	cpu0, counts0, t0 := h.ProcessCPU(pid), proxy.snapshot(), time.Now()
@@ -83,10 +99,14 @@ func measureScale(b *testing.B, metrics bool) {
 	a.Kill()
 	mark := proxy.snapshot()
 	start := time.Now()
-	a.Start() // returns once /readyz answers 200
+	a.Start() // returns once /readyz answers 200, asked every readyPoll
 	ready := time.Since(start)
 	after := waitAllRunning(b, a, time.Minute)
-	settled := proxy.quietSince(start, 500*time.Millisecond, 30*time.Second).Sub(start)
+	settledAt, err := proxy.quietSince(start, 500*time.Millisecond, 30*time.Second)
+	if err != nil {
+		b.Errorf("P4: the Docker calls after the restart: %v", err)
+	}
+	settled := settledAt.Sub(start)
 	restarted := 0
 	for id, started := range before {
 		if after[id] != started {
@@ -175,12 +195,13 @@ func perMinute(from, to map[string]int64, wall time.Duration) string {
 // request's times: that is where the benchmarks read Docker's share of a
 // start or an exit, measured at the wire in the same run.
 type countingProxy struct {
-	path   string
-	record bool
-	mu     sync.Mutex
-	n      map[string]int64
-	last   time.Time // of the last request other than events and stats
-	calls  []dockerCall
+	path    string
+	record  bool
+	mu      sync.Mutex
+	n       map[string]int64
+	last    time.Time // of the last request other than events and stats
+	lastReq string    // its method and path
+	calls   []dockerCall
 }
 
 // dockerCall is one request through the proxy: from its arrival to the
@@ -252,21 +273,25 @@ func (p *countingProxy) count(r *http.Request) string {
 	defer p.mu.Unlock()
 	p.n[kind]++
 	if kind != "events" && kind != "stats" {
-		p.last = time.Now()
+		p.last, p.lastReq = time.Now(), r.Method+" "+path
 	}
 	return kind
 }
 
-// find returns the first recorded call that match accepts.
+// find returns, of the recorded calls that match accepts, the one that
+// began first. Calls are recorded as they end, so the first recorded is
+// only the first to finish.
 func (p *countingProxy) find(match func(dockerCall) bool) (dockerCall, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var first dockerCall
+	found := false
 	for _, c := range p.calls {
-		if match(c) {
-			return c, true
+		if match(c) && (!found || c.Start.Before(first.Start)) {
+			first, found = c, true
 		}
 	}
-	return dockerCall{}, false
+	return first, found
 }
 
 // busy is how much of [from, to] the calls that match spent in the
@@ -343,19 +368,23 @@ func (p *countingProxy) snapshot() map[string]int64 {
 }
 
 // quietSince waits until no request other than events and stats has come
-// for quiet, or until limit after start, and returns the time of the last
-// such request.
-func (p *countingProxy) quietSince(start time.Time, quiet, limit time.Duration) time.Time {
+// for quiet, and returns the time of the last such request. Events and
+// stats requests are left out and a request counts as it arrives, so the
+// long-lived streams (events; stats with metrics on) never keep it
+// waiting. Past limit after start it returns the last request seen, with
+// an error naming it.
+func (p *countingProxy) quietSince(start time.Time, quiet, limit time.Duration) (time.Time, error) {
 	for time.Since(start) < limit {
 		p.mu.Lock()
 		last := p.last
 		p.mu.Unlock()
 		if time.Since(last) >= quiet {
-			return last
+			return last, nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.last
+	return p.last, fmt.Errorf("no pause of %s in the Docker requests other than events and stats within %s; the last: %s, %s ago",
+		quiet, limit, p.lastReq, time.Since(p.last).Round(time.Millisecond))
 }

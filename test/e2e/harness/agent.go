@@ -33,6 +33,10 @@ type Options struct {
 	PortRange string
 	// Env is added to (and overrides) the agent's environment.
 	Env []string
+	// ReadyPoll is how often Start and WaitReady ask /readyz; by default
+	// the tests' interval. A benchmark that times a start sets it finer,
+	// or the figure is rounded up to the next poll.
+	ReadyPoll time.Duration
 }
 
 // Agent is one ecs-agent daemon under test, with its own data directory,
@@ -187,7 +191,11 @@ func (a *Agent) WaitReady(timeout time.Duration) {
 	url := a.URL("/readyz")
 	client := &http.Client{Timeout: time.Second}
 	last := "no answer yet"
-	a.WaitFor(a.tb, "agent ready at "+url, timeout, func() (bool, string) {
+	every := a.opts.ReadyPoll
+	if every <= 0 {
+		every = pollEvery
+	}
+	a.waitEvery(a.tb, "agent ready at "+url, timeout, every, func() (bool, string) {
 		resp, err := client.Get(url)
 		if err != nil {
 			last = err.Error()

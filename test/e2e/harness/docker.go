@@ -107,6 +107,13 @@ func RemoveContainer(id string) error {
 	return err
 }
 
+// KillContainer sends a container SIGKILL with `docker kill`, as an
+// operator would, within docker's time limit.
+func KillContainer(id string) error {
+	_, err := docker("kill", id)
+	return err
+}
+
 // RemoveCluster removes every container and volume that carries the
 // cluster label.
 func RemoveCluster(cluster string) error {

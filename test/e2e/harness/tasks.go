@@ -109,7 +109,13 @@ func (a *Agent) WaitTask(tb testing.TB, name string, timeout time.Duration, cond
 // if the agent died without being told to.
 func (a *Agent) WaitFor(tb testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
 	tb.Helper()
-	WaitFor(tb, what, timeout, func() (bool, string) {
+	a.waitEvery(tb, what, timeout, pollEvery, cond)
+}
+
+// waitEvery is WaitFor polling at every.
+func (a *Agent) waitEvery(tb testing.TB, what string, timeout, every time.Duration, cond func() (bool, string)) {
+	tb.Helper()
+	testwait.For(tb, what, timeout, every, func() (bool, string) {
 		if err := a.unexpectedExit(); err != nil {
 			tb.Fatalf("waiting for %s: %v", what, err)
 		}
