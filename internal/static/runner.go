@@ -47,6 +47,20 @@ type runner struct {
 	// could not be parsed: such content replaces a task only once it has
 	// stayed the same for the settle time.
 	seen map[string]observation
+
+	// A full sync every rescan must cost next to nothing when nothing
+	// changed (200 files is 200 task reads and a list of every task
+	// otherwise, most of an idle agent's CPU). These say what it may skip.
+	//
+	// swept: the last orphan sweep succeeded. changed: an apply since
+	// then did more than look (made, stopped or replaced a task, or
+	// failed), so an orphan may have appeared. Only this runner makes
+	// static tasks and their records, so with neither, there is none.
+	swept, changed bool
+	// lostLooked: a full sync has looked at every file's task for one lost
+	// to a reboot; a task of this boot can only be lost in a daemon outage
+	// after that. skipLost: the full sync under way need not look.
+	lostLooked, skipLost bool
 }
 
 type observation struct {

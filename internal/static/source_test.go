@@ -3,10 +3,12 @@ package static
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -431,5 +433,63 @@ func TestFIFOAndFilesOthersCanWriteStartNothingAndBlockNothing(t *testing.T) {
 	}
 	if got := tasksOf(t, st, kept); len(got) != 1 || got[1].Spec.DesiredStatus != apiv1.StatusRunning {
 		t.Errorf("tasks of kept.json after it lost its trust: %v, want revision 1 still running", got)
+	}
+}
+
+// countTaskReads counts the reads of tasks (Gets and Lists) through it.
+type countTaskReads struct {
+	store.Store
+	gets, lists atomic.Int64
+}
+
+func (c *countTaskReads) Get(ctx context.Context, name string, obj store.Object) error {
+	if _, ok := obj.(*apiv1.Task); ok {
+		c.gets.Add(1)
+	}
+	return c.Store.Get(ctx, name, obj)
+}
+
+func (c *countTaskReads) List(ctx context.Context, list store.ObjectList) error {
+	if _, ok := list.(*apiv1.TaskList); ok {
+		c.lists.Add(1)
+	}
+	return c.Store.List(ctx, list)
+}
+
+// TestIdleRescanReadsNoTask: a rescan that finds every file as recorded,
+// with no daemon outage, reads no task: an idle agent with 200 files spent
+// most of its CPU on 200 task reads and a list of every task every 30 s.
+// A change makes the next rescan sweep for orphans again.
+func TestIdleRescanReadsNoTask(t *testing.T) {
+	dir, st := t.TempDir(), openStore(t)
+	for i := range 5 {
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("t%d.json", i)), definition(fmt.Sprintf("t%d", i), "1"))
+	}
+	counted := &countTaskReads{Store: st}
+	r := startSource(t, dir, counted, 20*time.Millisecond)
+	if counted.lists.Load() == 0 {
+		t.Fatalf("the first sync did not list the tasks; want it to sweep for orphans")
+	}
+	r.waitScans(t, 1)
+	counted.gets.Store(0)
+	counted.lists.Store(0)
+	r.waitScans(t, 3)
+	if g, l := counted.gets.Load(), counted.lists.Load(); g != 0 || l != 0 {
+		t.Errorf("3 idle rescans read %d tasks and listed them %d times; want none", g, l)
+	}
+
+	path := filepath.Join(dir, "t0.json")
+	counted.lists.Store(0)
+	writeFile(t, path, definition("t0", "2"))
+	eventually(t, "record at revision 2", func() bool { rec, _ := getRecord(t, st, path); return rec != nil && rec.Spec.Revision == 2 })
+	r.waitScans(t, 2)
+	if counted.lists.Load() == 0 {
+		t.Errorf("no orphan sweep after a file changed")
+	}
+	r.waitScans(t, 1)
+	counted.lists.Store(0)
+	r.waitScans(t, 3)
+	if l := counted.lists.Load(); l != 0 {
+		t.Errorf("3 idle rescans after the change listed tasks %d times; want none", l)
 	}
 }

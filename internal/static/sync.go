@@ -22,7 +22,7 @@ import (
 const maxFileSize = 1 << 20
 
 // syncAll compares every task file and every record, then stops tasks that
-// no record accounts for.
+// no record accounts for (when one can have appeared since the last look).
 func (r *runner) syncAll(ctx context.Context) {
 	defer r.src.scans.Add(1)
 	for p, at := range r.looked {
@@ -52,12 +52,24 @@ func (r *runner) syncAll(ctx context.Context) {
 		}
 	}
 	sort.Strings(paths)
+	// A reboot ends the agent, and the first full sync after it looks at
+	// every task; past that, only a daemon outage can take a task's
+	// containers. (A file's own event, or a retry, still looks.)
+	r.skipLost = r.lostLooked && (r.src.DaemonOutages == nil || len(r.src.DaemonOutages()) == 0)
 	for _, p := range paths {
 		r.applyLogged(ctx, p, records[p])
 	}
-	if err := r.stopOrphans(ctx); err != nil {
-		r.log.Error(err, "cannot stop static tasks left without a file; will retry")
+	r.skipLost, r.lostLooked = false, true
+	if r.swept && !r.changed {
+		return
 	}
+	r.changed = false
+	if err := r.stopOrphans(ctx); err != nil {
+		r.swept = false
+		r.log.Error(err, "cannot stop static tasks left without a file; will retry")
+		return
+	}
+	r.swept = true
 }
 
 // syncPath compares one file with its record.
@@ -77,6 +89,7 @@ func (r *runner) syncPath(ctx context.Context, path string) {
 
 func (r *runner) applyLogged(ctx context.Context, path string, rec *apiv1.StaticTaskFile) {
 	if err := r.apply(ctx, path, rec); err != nil {
+		r.changed = true // it may have stopped half-way: sweep for orphans
 		r.log.Error(err, "cannot apply static task file; will retry", "path", path)
 		r.schedule(path, retryDelay)
 	}
@@ -94,11 +107,15 @@ func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFi
 		if rec == nil {
 			return nil
 		}
+		r.changed = true
 		return r.removed(ctx, rec)
 	}
 	digest := digestOf(data)
 	if rec != nil && rec.Spec.Digest == digest {
 		delete(r.seen, path)
+		if r.skipLost {
+			return nil
+		}
 		lost, err := r.lostTask(ctx, rec.Spec.Task)
 		if err != nil || lost == "" {
 			return err
@@ -113,6 +130,7 @@ func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFi
 		return nil
 	}
 	delete(r.seen, path)
+	r.changed = true
 	revision := int64(1)
 	if rec != nil {
 		revision = rec.Spec.Revision + 1
