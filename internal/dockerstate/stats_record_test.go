@@ -1,10 +1,13 @@
 package dockerstate
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
+	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -21,10 +24,10 @@ func BenchmarkStatsRecord(b *testing.B) {
 	stream := bytes.Repeat(append(doc, '\n'), 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		dec := json.NewDecoder(bytes.NewReader(stream))
+		br := bufio.NewReader(bytes.NewReader(stream))
 		for range 64 {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			raw, err := nextSample(br)
+			if err != nil {
 				b.Fatal(err)
 			}
 			s.record("c", raw)
@@ -43,5 +46,27 @@ func TestRecordKeepsCPUAndMemoryOfADaemonSample(t *testing.T) {
 	sm := s.samples["c"]
 	if sm == nil || !sm.HasCPU || !sm.HasMemory || sm.MemoryBytes == 0 || !bytes.Equal(sm.JSON, doc) {
 		t.Fatalf("sample %+v; want CPU, memory and the document as sent", sm)
+	}
+}
+
+// TestNextSampleReadsADocumentALine: the stream's framing, including a
+// document longer than the reader's buffer, blank lines, a last document
+// without its newline, and a line past the bound (an error naming it, not
+// a read of everything that follows).
+func TestNextSampleReadsADocumentALine(t *testing.T) {
+	long := `{"read":"` + strings.Repeat("x", 10000) + `"}`
+	br := bufio.NewReaderSize(strings.NewReader("{\"a\":1}\n\n"+long+"\r\n{\"b\":2}"), 16)
+	for _, want := range []string{`{"a":1}`, long, `{"b":2}`} {
+		got, err := nextSample(br)
+		if err != nil || string(got) != want {
+			t.Fatalf("nextSample = %.40q, %v; want %.40q", got, err, want)
+		}
+	}
+	if got, err := nextSample(br); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last document: %q, %v; want io.EOF", got, err)
+	}
+	huge := bufio.NewReader(strings.NewReader(strings.Repeat("y", maxStatsSample+1) + "\n{}\n"))
+	if _, err := nextSample(huge); err == nil || !strings.Contains(err.Error(), "more than 1048576 bytes") {
+		t.Fatalf("a line past the bound: %v; want an error naming the bound", err)
 	}
 }
