@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 )
 
 // Reconnect backoff: quick first retries so that a daemon restart costs a
@@ -66,12 +67,20 @@ func (d *Docker) session(ctx context.Context) (connected bool, err error) {
 	defer cancel()
 
 	pctx, pcancel := d.callCtx(ctx)
-	// Negotiate again on every connection: the daemon may have been
-	// replaced by another version while we were away.
-	_, err = d.api.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true, ForceNegotiate: true})
+	// The API version is negotiated once, at the first call. Negotiating
+	// again on every connection (ForceNegotiate) rewrote the client's
+	// version while the reconcilers' calls read it, unlocked, in the
+	// client: a data race. A daemon upgraded under the agent still speaks
+	// the version agreed; one downgraded below it refuses every call, and
+	// says so here.
+	ping, err := d.api.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
 	pcancel()
 	if err != nil {
 		return false, fmt.Errorf("ping docker daemon: %w", err)
+	}
+	if v := d.api.ClientVersion(); ping.APIVersion != "" && versions.LessThan(ping.APIVersion, v) {
+		d.log.Error(nil, "the docker daemon's API version is older than the one this agent agreed with it at start; the daemon will refuse the agent's calls until the agent restarts",
+			"daemonAPIVersion", ping.APIVersion, "agentAPIVersion", v)
 	}
 
 	// Subscribe before listing, so that nothing happening between the list
