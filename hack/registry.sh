@@ -111,6 +111,11 @@ ours() {
 		tr '\0' ' ' <"/proc/$1/cmdline" | grep -Fq "docker-registry serve $dir/config.yml"
 }
 
+# gone reports whether pid has exited (a zombie has: it holds no socket).
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # wait_answers waits about 10 s for the registry to answer (each probe has
 # its own 2 s limit: a stopped registry accepts and never replies).
 wait_answers() {
@@ -138,14 +143,21 @@ if ours "$old"; then
 	# started it a moment ago). Past that, it is wedged: replace it.
 	wait_answers && ready
 	say "registry process $old does not answer on $addr within 10 s; restarting it (log: $dir/registry.log)"
-	kill "$old" 2>/dev/null || true
+	# A stopped process keeps a TERM pending until it is continued.
+	kill -TERM "$old" 2>/dev/null || true
+	kill -CONT "$old" 2>/dev/null || true
 	for _ in $(seq 1 50); do
-		kill -0 "$old" 2>/dev/null || break
+		gone "$old" && break
 		sleep 0.1
 	done
-	kill -9 "$old" 2>/dev/null || true
+	gone "$old" || kill -9 "$old" 2>/dev/null || true
 fi
 rm -f "$dir/pid"
+# The kernel frees the port only once the old process has exited.
+for _ in $(seq 1 50); do
+	[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] && break
+	sleep 0.1
+done
 
 # Something else on our port would make the new registry fail to bind; say
 # what holds it rather than leave a bind error in the log.

@@ -159,6 +159,19 @@ func TestAgentConnectedIsTrueOnlyWhileAnACSSessionIsOpen(t *testing.T) {
 	eventually(t, "agentConnected while the session is open", func() bool { return agentConnected(t, c, inst) })
 	stop()
 	eventually(t, "agentConnected false after the agent disconnected", func() bool { return !agentConnected(t, c, inst) })
+
+	// Deregistration drops the session, and the instance is disconnected
+	// from that moment, not when the session's reader notices the drop.
+	_, stop = startSession(t, c, inst, &agentSide{}, acs.Timing{})
+	defer stop()
+	eventually(t, "agentConnected while the second session is open", func() bool { return agentConnected(t, c, inst) })
+	out, err := c.DeregisterContainerInstance(ctx(t), &ecs.DeregisterContainerInstanceInput{ContainerInstance: aws.String(inst), Force: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ContainerInstance.AgentConnected || agentConnected(t, c, inst) {
+		t.Error("agentConnected still true right after the deregistration dropped the session")
+	}
 }
 
 func TestACSUpgradeIsRefusedAsECSRefusesIt(t *testing.T) {

@@ -122,6 +122,10 @@ func actDeregisterContainerInstance(f *Fake, in *ecs.DeregisterContainerInstance
 	ci.Status = ptr("INACTIVE")
 	if c := f.acs.sessions[deref(ci.ContainerInstanceArn)]; c != nil {
 		// ACS drops a deregistered instance's session; its next upgrade is refused as inactive.
+		// The instance is disconnected here, with the drop, not when the session's reader
+		// notices: an agent can see the close, be refused and exit before that.
+		delete(f.acs.sessions, deref(ci.ContainerInstanceArn))
+		ci.AgentConnected = false
 		_ = c.ws.Close()
 	}
 	ci.Version++
