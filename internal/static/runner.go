@@ -59,8 +59,8 @@ type runner struct {
 	swept, changed bool
 	// lostLooked: a full sync has looked at every file's task for one lost
 	// to a reboot; a task of this boot can only be lost in a daemon outage
-	// after that. skipLost: the full sync under way need not look.
-	lostLooked, skipLost bool
+	// after that.
+	lostLooked bool
 }
 
 type observation struct {

@@ -275,7 +275,7 @@ func TestRecordWriteFailureThenRestartAdoptsTask(t *testing.T) {
 	writeFile(t, path, definition("web", "1"))
 	ctx := context.Background()
 	r := (&Source{Dir: dir, Store: &failRecordCreate{Store: st}}).newRunner(ctx, dir)
-	if err := r.apply(ctx, path, nil); err == nil {
+	if err := r.apply(ctx, path, nil, true); err == nil {
 		t.Fatal("apply succeeded though the record could not be written")
 	}
 	if _, ok := getRecord(t, st, path); ok || len(listTasks(t, st)) != 1 {

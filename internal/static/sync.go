@@ -55,11 +55,11 @@ func (r *runner) syncAll(ctx context.Context) {
 	// A reboot ends the agent, and the first full sync after it looks at
 	// every task; past that, only a daemon outage can take a task's
 	// containers. (A file's own event, or a retry, still looks.)
-	r.skipLost = r.lostLooked && (r.src.DaemonOutages == nil || len(r.src.DaemonOutages()) == 0)
+	lookForLost := !r.lostLooked || (r.src.DaemonOutages != nil && len(r.src.DaemonOutages()) > 0)
 	for _, p := range paths {
-		r.applyLogged(ctx, p, records[p])
+		r.applyLogged(ctx, p, records[p], lookForLost)
 	}
-	r.skipLost, r.lostLooked = false, true
+	r.lostLooked = true
 	if r.swept && !r.changed {
 		return
 	}
@@ -78,17 +78,17 @@ func (r *runner) syncPath(ctx context.Context, path string) {
 	err := r.store.Get(ctx, recordName(path), &rec)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		r.applyLogged(ctx, path, nil)
+		r.applyLogged(ctx, path, nil, true)
 	case err != nil:
 		r.log.Error(err, "cannot read static task file record; will retry", "path", path)
 		r.schedule(path, retryDelay)
 	default:
-		r.applyLogged(ctx, path, &rec)
+		r.applyLogged(ctx, path, &rec, true)
 	}
 }
 
-func (r *runner) applyLogged(ctx context.Context, path string, rec *apiv1.StaticTaskFile) {
-	if err := r.apply(ctx, path, rec); err != nil {
+func (r *runner) applyLogged(ctx context.Context, path string, rec *apiv1.StaticTaskFile, lookForLost bool) {
+	if err := r.apply(ctx, path, rec, lookForLost); err != nil {
 		r.changed = true // it may have stopped half-way: sweep for orphans
 		r.log.Error(err, "cannot apply static task file; will retry", "path", path)
 		r.schedule(path, retryDelay)
@@ -97,7 +97,9 @@ func (r *runner) applyLogged(ctx context.Context, path string, rec *apiv1.Static
 
 // apply brings one path's task in line with the file's content. rec is the
 // path's record, nil when there is none.
-func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFile) error {
+// lookForLost says whether to look whether the task of unchanged content
+// lost its containers to a reboot or a daemon outage.
+func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFile, lookForLost bool) error {
 	data, present, err := r.read(path)
 	if err != nil {
 		return err
@@ -113,7 +115,7 @@ func (r *runner) apply(ctx context.Context, path string, rec *apiv1.StaticTaskFi
 	digest := digestOf(data)
 	if rec != nil && rec.Spec.Digest == digest {
 		delete(r.seen, path)
-		if r.skipLost {
+		if !lookForLost {
 			return nil
 		}
 		lost, err := r.lostTask(ctx, rec.Spec.Task)

@@ -81,12 +81,7 @@ func measure(b *testing.B, n int) row {
 	defer func() { fmt.Printf("P2 %d tasks: load average %s → %s\n", n, load0, loadAvg()) }()
 	a := h.Start(b, h.Options{})
 	// Warm Docker up so that neither side pays for a cold first create.
-	warm := "bench-warm-" + a.Cluster
-	_, err = rawStart(context.Background(), api, warm, 1, 1)
-	removeCluster(b, warm)
-	if err != nil {
-		b.Fatalf("warm Docker up: %v", err)
-	}
+	warmWith(b, api, "bench-warm-"+a.Cluster)
 
 	agentTook := agentStart(b, a, n)
 	a.Kill()
@@ -125,11 +120,7 @@ func measureSingle(b *testing.B, rounds int) row {
 	defer removeCluster(b, a.Cluster)
 	tl := followTasks(b, a)
 	rawCluster := "bench-raw1-" + a.Cluster
-	_, err = rawStart(context.Background(), api, rawCluster+"-warm", 1, 1)
-	removeCluster(b, rawCluster+"-warm")
-	if err != nil {
-		b.Fatalf("warm Docker up: %v", err)
-	}
+	warmWith(b, api, rawCluster+"-warm")
 	var agent, raw, agentDocker, agentOwn, rawDocker []time.Duration
 	agentSteps, rawSteps := newSpanStats(), newSpanStats()
 	for i := range rounds {

@@ -205,9 +205,15 @@ func warmDocker(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer api.Close()
-	warm := fmt.Sprintf("bench-warm-ecs-%d", time.Now().UnixNano())
-	_, err = rawStart(context.Background(), api, warm, 1, 1)
-	removeCluster(b, warm)
+	warmWith(b, api, fmt.Sprintf("bench-warm-ecs-%d", time.Now().UnixNano()))
+}
+
+// warmWith creates, starts and removes one container of cluster through
+// api, removing it even when its start fails.
+func warmWith(b *testing.B, api *client.Client, cluster string) {
+	b.Helper()
+	_, err := rawStart(context.Background(), api, cluster, 1, 1)
+	removeCluster(b, cluster)
 	if err != nil {
 		b.Fatalf("warm Docker up: %v", err)
 	}
